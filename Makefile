@@ -1,0 +1,33 @@
+# Two commands: `make demo` and `make test`. Both set everything up from a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.neuronmotif-ready
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# torch 2.13.0 (CPU wheel) only when no torch is importable; a bare `torch` pulls a multi-GB CUDA build.
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[test]"
+	# memelite's numba kernels compile once (~45 s); do it here, never inside a timed run.
+	$(PY) -m neuronmotif.warmup
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/neuronmotif demo -o demo_out --overwrite
+
+test: setup
+	$(VENV)/bin/pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+
+bench: setup
+	$(PY) benchmarks/throughput.py
+
+clean:
+	rm -rf $(VENV) demo_out bench_out .pytest_cache

@@ -1,0 +1,157 @@
+"""Stage 2: demix a neuron's activating sequences into CRMs, backwards through its pooling stages.
+
+Max-pooling lets a lower-layer motif sit at any of ``pool`` offsets, so one neuron's sample is a
+mixture. Following NeuronMotif, the sample is clustered by the feature map of the layer just below the
+deepest pooling stage, each cluster again by the next layer down, and so on to layer 1
+(activation-weighted k-means with ``pool ** motif_nb`` clusters at each stage). Each leaf cluster
+becomes one CRM.
+
+``motif_nb`` (the number of independently shifting units) is chosen **per neuron** here (the published
+code chose one per layer with a t-test and no upper bound): the smallest value in
+``1..max_motif_nb`` for which some CRM's consensus fires the neuron at ``ratio_threshold`` of its
+cluster maximum, else the value whose best CRM ratio is highest.
+
+Feature maps wider than ``max_features`` are reduced by a seeded Gaussian random projection (which
+keeps Euclidean distances, hence k-means, approximately intact) so deep layers do not need gigabytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.cluster import KMeans
+
+from .model import DNAModel
+from .ppm import CRM, activation_weighted_ppm, consensus_activations
+from .sequences import one_hot
+
+
+@dataclass
+class DemixConfig:
+    """Parameters of demixing and CRM building.
+
+    Attributes
+    ----------
+    max_motif_nb : int
+        Upper bound on the number of independently shifting units per neuron.
+    ratio_threshold : float
+        Accept the smallest motif_nb whose best CRM reaches this consensus/max activation ratio.
+    min_cluster : int
+        Clusters smaller than this are not split further.
+    max_features : int
+        Feature maps with more dimensions are randomly projected to this many.
+    ppm_bins : int
+        Activation bins of the activation-weighted PPM.
+    eval_batch : int
+        Sequences per forward pass.
+    """
+
+    max_motif_nb: int = 2
+    ratio_threshold: float = 0.95
+    min_cluster: int = 50
+    max_features: int = 256
+    ppm_bins: int = 50
+    eval_batch: int = 16384
+
+
+def _features(model: DNAModel, layer: int, tokens: np.ndarray, config: DemixConfig,
+              rng: np.random.Generator) -> np.ndarray:
+    """Flattened feature map (N, C*L) of ``layer`` over the sequences, projected if too wide."""
+    chunks, projection = [], None
+    with torch.no_grad():
+        for s in range(0, len(tokens), config.eval_batch):
+            fmap = model.feature_maps(one_hot(tokens[s:s + config.eval_batch], model.device), [layer])[layer]
+            flat = fmap.flatten(1).float()
+            if flat.shape[1] > config.max_features:
+                if projection is None:
+                    g = rng.standard_normal((flat.shape[1], config.max_features)) / np.sqrt(config.max_features)
+                    projection = torch.as_tensor(g, dtype=torch.float32, device=flat.device)
+                flat = flat @ projection
+            chunks.append(flat.cpu().numpy())
+    return np.concatenate(chunks)
+
+
+def split_by_pooling(model: DNAModel, layer: int, tokens: np.ndarray, acts: np.ndarray, motif_nb: int,
+                     config: DemixConfig, seed: int) -> list[np.ndarray]:
+    """Recursive activation-weighted k-means over the pooling stages below ``layer``.
+
+    Parameters
+    ----------
+    tokens : np.ndarray, shape (N, rf), uint8
+    acts : np.ndarray, shape (N,), positive
+    motif_nb : int
+        Number of independently shifting units: each stage makes ``pool ** motif_nb`` clusters.
+
+    Returns
+    -------
+    list of np.ndarray
+        Index arrays into ``tokens``, one per leaf cluster (non-empty).
+    """
+    rng = np.random.default_rng(seed)
+    leaves: list[np.ndarray] = []
+
+    def recurse(index: np.ndarray, level: int) -> None:
+        if level == 0:
+            leaves.append(index)
+            return
+        k = model.layer(level).pool_after ** motif_nb
+        if k == 1:
+            recurse(index, level - 1)
+            return
+        if len(index) < max(k, config.min_cluster):
+            leaves.append(index)
+            return
+        features = _features(model, level, tokens[index], config, rng)
+        km = KMeans(n_clusters=k, n_init=3, random_state=int(rng.integers(2**31)))
+        labels = km.fit_predict(features, sample_weight=acts[index])
+        for c in range(k):
+            members = index[labels == c]
+            if len(members):
+                recurse(members, level - 1)
+
+    recurse(np.arange(len(tokens)), layer - 1)
+    return leaves
+
+
+def build_crms(model: DNAModel, layer: int, neuron: int, tokens: np.ndarray, acts: np.ndarray,
+               clusters: list[np.ndarray], config: DemixConfig) -> list[CRM]:
+    """One CRM per cluster, with its PPM, maximum and consensus activation."""
+    ppms = np.stack([activation_weighted_ppm(tokens[c], acts[c], config.ppm_bins) for c in clusters])
+    cons = consensus_activations(model, layer, neuron, ppms)
+    return [CRM(neuron=neuron, index=i, ppm=ppms[i], n_sequences=len(c), max_activation=float(acts[c].max()),
+                consensus_activation=float(cons[i])) for i, c in enumerate(clusters)]
+
+
+def demix_neuron(model: DNAModel, layer: int, neuron: int, tokens: np.ndarray, acts: np.ndarray,
+                 config: DemixConfig, seed: int) -> tuple[list[CRM], int]:
+    """Demix one neuron's sample into CRMs, choosing motif_nb for this neuron.
+
+    Parameters
+    ----------
+    tokens : np.ndarray, shape (N, rf), uint8
+        Activating sequences (N >= 1).
+    acts : np.ndarray, shape (N,)
+        Their activations (> 0).
+
+    Returns
+    -------
+    crms : list of CRM, ordered by decreasing maximum activation
+    motif_nb : int
+    """
+    has_pooling = model.layer(layer).pool_below > 1
+    best: tuple[float, list[CRM], int] | None = None
+    for motif_nb in range(1, (config.max_motif_nb if has_pooling else 1) + 1):
+        clusters = split_by_pooling(model, layer, tokens, acts, motif_nb, config, seed + motif_nb)
+        crms = build_crms(model, layer, neuron, tokens, acts, clusters, config)
+        score = max(c.ratio for c in crms)
+        if best is None or score > best[0] + 1e-12:
+            best = (score, crms, motif_nb)
+        if score >= config.ratio_threshold:
+            break
+    _, crms, motif_nb = best
+    crms.sort(key=lambda c: -c.max_activation)
+    for i, crm in enumerate(crms):
+        crm.index = i
+    return crms, motif_nb

@@ -1,0 +1,82 @@
+"""Compact sequence helpers shared by every stage.
+
+Sequences are stored as uint8 base indices (N, L) with 0=A, 1=C, 2=G, 3=T, and turned into one-hot
+float tensors (N, 4, L) only for evaluation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .model import ALPHABET
+
+
+def one_hot(tokens: torch.Tensor | np.ndarray, device: str | torch.device = "cpu",
+            dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Base indices (N, L) -> one-hot (N, 4, L)."""
+    tokens = torch.as_tensor(np.asarray(tokens) if isinstance(tokens, np.ndarray) else tokens,
+                             device=device).long()
+    return torch.nn.functional.one_hot(tokens, 4).to(dtype).transpose(1, 2)
+
+
+def decode(tokens: np.ndarray) -> str:
+    """Base indices (L,) -> 'ACGT...' string."""
+    return "".join(ALPHABET[int(t)] for t in tokens)
+
+
+def encode(sequence: str) -> np.ndarray:
+    """'ACGT...' string -> base indices (L,) uint8."""
+    lookup = {b: i for i, b in enumerate(ALPHABET)}
+    return np.array([lookup[b] for b in sequence.upper()], dtype=np.uint8)
+
+
+def unique_rows(tokens: np.ndarray) -> np.ndarray:
+    """Indices of the first occurrence of each distinct row of a (N, L) uint8 array, sorted."""
+    if len(tokens) == 0:
+        return np.zeros(0, dtype=np.int64)
+    rows = np.ascontiguousarray(tokens).view(np.dtype((np.void, tokens.shape[1])))[:, 0]
+    _, first = np.unique(rows, return_index=True)
+    return np.sort(first)
+
+
+def stratified_subsample(acts: np.ndarray, cap: int, bins: int, rng: np.random.Generator) -> np.ndarray:
+    """Keep at most ``cap`` sequences, spread evenly over activation levels.
+
+    The range (0, max] is cut into ``bins`` equal-width bins, each of which gets an equal share of
+    ``cap``; the share a sparse bin cannot use goes to the others (water filling), so rare high
+    activations are all kept while the dense low end is thinned at random.
+
+    Parameters
+    ----------
+    acts : np.ndarray, shape (N,)
+        Positive activations.
+    cap : int
+        Maximum number of sequences to keep.
+    bins : int
+        Number of activation bins.
+    rng : np.random.Generator
+        Source of the random choice within bins.
+
+    Returns
+    -------
+    np.ndarray of int64
+        Sorted indices into ``acts``.
+    """
+    n = len(acts)
+    if n <= cap:
+        return np.arange(n)
+    top = float(acts.max())
+    which = np.clip(np.ceil(acts / top * bins).astype(np.int64) - 1, 0, bins - 1)
+    counts = np.bincount(which, minlength=bins)
+    quota = np.zeros(bins, dtype=np.int64)
+    remaining, open_bins = cap, np.argsort(counts, kind="stable")
+    for i, b in enumerate(open_bins):
+        share = remaining // (bins - i)
+        quota[b] = min(counts[b], share)
+        remaining -= quota[b]
+    order = np.argsort(which, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    keep = [rng.choice(order[starts[b]:starts[b] + counts[b]], quota[b], replace=False)
+            for b in range(bins) if quota[b] > 0]
+    return np.sort(np.concatenate(keep))

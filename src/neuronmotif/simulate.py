@@ -1,0 +1,183 @@
+"""Planted-grammar sequences from JASPAR motifs, for demos, tests and benchmarks.
+
+A :class:`Grammar` is one task: a list of motifs in order with a gap range (bp between the end of one
+motif and the start of the next) for each adjacent pair. :func:`simulate` makes positives that carry
+the grammar and, for multi-motif grammars, hard negatives that break it (one motif only, wrong gap,
+wrong order), on a uniform or GC-shifted background. Motif instances are sampled from the JASPAR PPM.
+
+Everything comes from pyjaspar's bundled database: no network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from .errors import NeuronMotifError
+
+
+@lru_cache(maxsize=4)
+def _jaspar(release: str) -> dict[str, tuple[str, np.ndarray]]:
+    from pyjaspar import jaspardb
+
+    motifs = jaspardb(release=release).fetch_motifs(collection="CORE", tax_group=["vertebrates"])
+    table = {}
+    for m in motifs:
+        counts = np.array([m.counts[b] for b in "ACGT"], dtype=np.float64)
+        ppm = (counts + 0.01) / (counts + 0.01).sum(axis=0)
+        table[m.matrix_id] = (m.name, ppm)
+    return table
+
+
+def jaspar_motif(matrix_id: str, release: str = "JASPAR2024") -> tuple[str, np.ndarray]:
+    """(TF name, PPM of shape (4, L)) of a JASPAR CORE vertebrates matrix, e.g. 'MA0466.4'."""
+    table = _jaspar(release)
+    if matrix_id not in table:
+        raise NeuronMotifError(f"JASPAR matrix {matrix_id!r} is not in {release} CORE vertebrates.")
+    return table[matrix_id]
+
+
+def jaspar_motifs(release: str = "JASPAR2024") -> dict[str, tuple[str, np.ndarray]]:
+    """All JASPAR CORE vertebrates matrices of a release: matrix id -> (TF name, PPM (4, L))."""
+    return dict(_jaspar(release))
+
+
+@dataclass
+class Grammar:
+    """One task's planted grammar.
+
+    Attributes
+    ----------
+    name : str
+    motifs : list of str
+        JASPAR matrix ids in 5'->3' order.
+    gaps : list of (int, int)
+        Inclusive gap range in bp between adjacent motifs (one per pair); (g, g) is a hard spacing.
+    """
+
+    name: str
+    motifs: list[str]
+    gaps: list[tuple[int, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if len(self.gaps) != max(0, len(self.motifs) - 1):
+            raise NeuronMotifError(f"grammar {self.name!r} needs one gap range per adjacent motif pair.")
+
+
+@dataclass
+class SimulatedData:
+    """Simulated sequences.
+
+    Attributes
+    ----------
+    tokens : np.ndarray, shape (N, L), uint8
+        Base indices, A=0, C=1, G=2, T=3.
+    labels : np.ndarray, shape (N, T), float32
+        1 where sequence i carries task t's grammar.
+    grammars : list of Grammar
+    ppms : dict of str -> np.ndarray (4, w)
+        The planted PPMs by matrix id.
+    names : dict of str -> str
+        TF names by matrix id.
+    """
+
+    tokens: np.ndarray
+    labels: np.ndarray
+    grammars: list[Grammar]
+    ppms: dict[str, np.ndarray]
+    names: dict[str, str]
+
+
+def _background(n: int, length: int, gc: float, rng: np.random.Generator) -> np.ndarray:
+    p = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])
+    return rng.choice(4, size=(n, length), p=p).astype(np.uint8)
+
+
+def _instances(ppm: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n sequences drawn from a (4, w) PPM -> (n, w) uint8."""
+    cum = ppm.cumsum(axis=0)
+    u = rng.random((n, ppm.shape[1]))
+    return (u[:, None, :] > cum[None]).sum(axis=1).clip(0, 3).astype(np.uint8)
+
+
+def _plant(tokens: np.ndarray, ids: list[str], gaps: np.ndarray, ppms: dict[str, np.ndarray],
+           rng: np.random.Generator) -> None:
+    """Plant motifs ``ids`` with per-row gaps (n, len(ids)-1) at a random start, in place."""
+    n, length = tokens.shape
+    widths = np.array([ppms[m].shape[1] for m in ids])
+    span = widths.sum() + gaps.sum(axis=1)
+    if span.max() > length:
+        raise NeuronMotifError(f"a grammar spans {span.max()} bp, longer than the {length}-bp sequences.")
+    start = (rng.random(n) * (length - span + 1)).astype(np.int64)
+    rows = np.arange(n)[:, None]
+    for i, m in enumerate(ids):
+        cols = start[:, None] + np.arange(widths[i])
+        tokens[rows, cols] = _instances(ppms[m], n, rng)
+        if i < gaps.shape[1]:
+            start = start + widths[i] + gaps[:, i]
+
+
+def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 0, gc: float = 0.5,
+             release: str = "JASPAR2024", n_background: int | None = None) -> SimulatedData:
+    """Sequences with planted grammar, with multi-task labels.
+
+    For each grammar, ``n_per_task`` positives carry it; multi-motif grammars also get ``n_per_task``
+    hard negatives, split evenly between one motif only, a gap outside the range (by 3-8 bp) and the
+    reverse order. ``n_background`` (default ``n_per_task``) plain background sequences are added.
+
+    Parameters
+    ----------
+    grammars : list of Grammar
+    n_per_task : int
+    length : int
+        Sequence length in bp.
+    seed : int
+    gc : float
+        GC content of the background.
+    release : str
+        JASPAR release of the planted motifs.
+
+    Returns
+    -------
+    SimulatedData, rows shuffled.
+    """
+    rng = np.random.default_rng(seed)
+    ids = sorted({m for g in grammars for m in g.motifs})
+    ppms, names = {}, {}
+    for m in ids:
+        names[m], ppms[m] = jaspar_motif(m, release)
+    blocks, labels = [], []
+    for t, g in enumerate(grammars):
+        pos = _background(n_per_task, length, gc, rng)
+        gap_lo = np.array([lo for lo, _ in g.gaps], dtype=np.int64)
+        gap_hi = np.array([hi for _, hi in g.gaps], dtype=np.int64)
+        gaps = rng.integers(gap_lo, gap_hi + 1, size=(n_per_task, len(g.gaps)))
+        _plant(pos, g.motifs, gaps, ppms, rng)
+        blocks.append(pos)
+        labels.append(np.full(n_per_task, t))
+        if len(g.motifs) > 1:
+            neg = _background(n_per_task, length, gc, rng)
+            third = n_per_task // 3
+            for j, m in enumerate(g.motifs):  # one motif only
+                part = neg[j * third // len(g.motifs): (j + 1) * third // len(g.motifs)]
+                _plant(part, [m], np.zeros((len(part), 0), int), ppms, rng)
+            wrong = neg[third: 2 * third]
+            shift = rng.integers(3, 9, size=(len(wrong), len(g.gaps))) * rng.choice([-1, 1], size=(len(wrong), 1))
+            bad_gaps = np.where(shift > 0, gap_hi + shift, np.maximum(0, gap_lo + shift))
+            bad_gaps = np.where((bad_gaps >= gap_lo) & (bad_gaps <= gap_hi), gap_hi + 3, bad_gaps)
+            _plant(wrong, g.motifs, bad_gaps, ppms, rng)
+            flipped = neg[2 * third:]
+            _plant(flipped, g.motifs[::-1], gaps[: len(flipped), ::-1], ppms, rng)
+            blocks.append(neg)
+            labels.append(np.full(n_per_task, -1))
+    n_bg = n_per_task if n_background is None else n_background
+    blocks.append(_background(n_bg, length, gc, rng))
+    labels.append(np.full(n_bg, -1))
+    tokens = np.concatenate(blocks)
+    task = np.concatenate(labels)
+    y = np.zeros((len(task), len(grammars)), dtype=np.float32)
+    y[task >= 0, task[task >= 0]] = 1.0
+    order = rng.permutation(len(tokens))
+    return SimulatedData(tokens=tokens[order], labels=y[order], grammars=grammars, ppms=ppms, names=names)

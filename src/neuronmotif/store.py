@@ -1,0 +1,275 @@
+"""The run directory: a documented, stable layout, atomic writes, and resumable runs.
+
+Layout (see the README for the column definitions)::
+
+    OUT/run.json                  versions, seed, every parameter, the model's layer table
+    OUT/layer_<l>/crms.meme       MEME text; one MOTIF per CRM named L<l>_N<n>_C<c> (rows = positions, ACGT)
+    OUT/layer_<l>/crms.tsv        one row per CRM: activations, ratio, consensus
+    OUT/layer_<l>/neurons.tsv     one row per neuron: status, sample size, activations, CRM count, seconds
+    OUT/layer_<l>/samples/        with --keep-samples: neuron_<n>.npz (tokens uint8 (N, rf), acts float32)
+    OUT/layer_<l>/.partial/       per-neuron results of an unfinished layer (removed when it finishes)
+
+Every file is written to a temporary name in the same directory and renamed, so an interrupted run never
+leaves a half-written file, and re-running the same command resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import RunDirectoryError
+from .ppm import CRM
+
+NEURON_COLUMNS = ["neuron", "status", "n_sequences", "max_activation", "consensus_activation", "ratio",
+                  "n_crms", "seconds", "motif_nb", "note"]
+CRM_COLUMNS = ["crm", "neuron", "crm_index", "n_sequences", "max_activation", "consensus_activation", "ratio",
+               "consensus"]
+#: keys of run.json that must agree for a run directory to be resumed
+_IDENTITY_KEYS = ("model_fingerprint", "seed", "parameters")
+
+
+@dataclass
+class NeuronResult:
+    """Everything neuronmotif learned about one neuron.
+
+    Attributes
+    ----------
+    neuron : int
+        0-based neuron (channel) of its layer.
+    status : str
+        'ok'; 'sick' (no CRM consensus reaches ``sick_ratio`` of its cluster's maximum activation);
+        'dead' (cannot be activated: see ``note``).
+    note : str
+        Why a neuron is dead or sick ('' otherwise).
+    n_sequences : int
+        Activating sequences sampled (after deduplication and capping).
+    max_activation : float
+        Largest sampled activation M (0 for dead neurons).
+    consensus_activation : float
+        Best consensus activation C over the neuron's CRMs.
+    motif_nb : int
+        Number of independently shifting units used in demixing.
+    seconds : float
+        Wall time spent on the neuron (its share of batched sampling plus its own demixing).
+    crms : list of CRM
+    """
+
+    neuron: int
+    status: str
+    note: str = ""
+    n_sequences: int = 0
+    max_activation: float = 0.0
+    consensus_activation: float = 0.0
+    motif_nb: int = 0
+    seconds: float = 0.0
+    crms: list[CRM] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return self.consensus_activation / self.max_activation if self.max_activation > 0 else 0.0
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def meme_text(motifs: list[tuple[str, np.ndarray, int]]) -> str:
+    """MEME text format for (name, ppm (4, L), nsites) triples; one row per position, columns ACGT."""
+    out = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: + -", "", "Background letter frequencies",
+           "A 0.25 C 0.25 G 0.25 T 0.25", ""]
+    for name, ppm, nsites in motifs:
+        out.append(f"MOTIF {name}")
+        out.append(f"letter-probability matrix: alength= 4 w= {ppm.shape[1]} nsites= {nsites} E= 0")
+        out.extend(" ".join(f"{v:.6f}" for v in column) for column in ppm.T)
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def read_meme(path: Path) -> dict[str, np.ndarray]:
+    """Motifs of a MEME text file as name -> (4, L) PPM (first word of the MOTIF line as name)."""
+    motifs: dict[str, np.ndarray] = {}
+    name, rows, width = None, [], 0
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("MOTIF"):
+            name, rows = line.split()[1], []
+        elif line.startswith("letter-probability") and name is not None:
+            width = int(line.split("w=")[1].split()[0])
+        elif name is not None and width and len(rows) < width and line.strip():
+            rows.append([float(v) for v in line.split()])
+            if len(rows) == width:
+                motifs[name] = np.array(rows).T
+                name, width = None, 0
+    return motifs
+
+
+def _tsv(columns: list[str], rows: list[list]) -> str:
+    return "\t".join(columns) + "\n" + "".join("\t".join(str(v) for v in row) + "\n" for row in rows)
+
+
+class RunDirectory:
+    """A neuronmotif output directory.
+
+    Parameters
+    ----------
+    path : str or Path
+        The directory (created if missing).
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    # -- opening -------------------------------------------------------------------------------------
+    def prepare(self, manifest: dict, overwrite: bool = False) -> None:
+        """Create or reopen the directory for a run described by ``manifest``.
+
+        Refuses a directory made by a different model, seed or parameters unless ``overwrite``, and
+        never deletes a directory that is not a neuronmotif run.
+        """
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self.path / ".write-test", "ok")
+            (self.path / ".write-test").unlink()
+        except OSError as exc:
+            raise RunDirectoryError(
+                f"cannot write to output directory '{self.path}' ({exc.strerror or exc}); choose a writable "
+                "directory with -o.") from exc
+        manifest_path = self.path / "run.json"
+        if manifest_path.exists():
+            old = json.loads(manifest_path.read_text())
+            differing = [k for k in _IDENTITY_KEYS if old.get(k) != manifest.get(k)]
+            if differing and not overwrite:
+                detail = _describe_difference(old, manifest, differing)
+                raise RunDirectoryError(
+                    f"'{self.path}' holds a run with a different {', '.join(differing)} ({detail}); pass "
+                    "--overwrite to replace it, or choose another output directory with -o.")
+            if differing:
+                self._clear()
+            else:
+                manifest = {**manifest, "layers": sorted(set(old.get("layers", [])) | set(manifest["layers"]))}
+        elif any(p.name != ".write-test" for p in self.path.iterdir()):
+            raise RunDirectoryError(
+                f"'{self.path}' is not empty and is not a neuronmotif run directory (no run.json); choose an "
+                "empty or new directory with -o.")
+        atomic_write_text(manifest_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+    def manifest(self) -> dict:
+        path = self.path / "run.json"
+        if not path.exists():
+            raise RunDirectoryError(f"'{self.path}' is not a neuronmotif run directory (no run.json).")
+        return json.loads(path.read_text())
+
+    def _clear(self) -> None:
+        for child in self.path.iterdir():
+            if child.name.startswith("layer_") or child.name in ("run.json",) or child.name.startswith("motifs."):
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+    # -- per-neuron partial results ------------------------------------------------------------------
+    def layer_dir(self, layer: int) -> Path:
+        return self.path / f"layer_{layer}"
+
+    def _partial(self, layer: int, neuron: int) -> Path:
+        return self.layer_dir(layer) / ".partial" / f"neuron_{neuron}.npz"
+
+    def has_neuron(self, layer: int, neuron: int) -> bool:
+        return self._partial(layer, neuron).exists()
+
+    def save_neuron(self, layer: int, result: NeuronResult, samples: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """Persist one neuron's result (and optionally its sample) atomically."""
+        meta = {k: getattr(result, k) for k in ("neuron", "status", "note", "n_sequences", "max_activation",
+                                                 "consensus_activation", "motif_nb", "seconds")}
+        meta["crms"] = [{"n_sequences": c.n_sequences, "max_activation": c.max_activation,
+                         "consensus_activation": c.consensus_activation} for c in result.crms]
+        ppms = np.stack([c.ppm for c in result.crms]) if result.crms else np.zeros((0, 4, 0))
+        if samples is not None:
+            buffer = io.BytesIO()
+            np.savez_compressed(buffer, tokens=samples[0].astype(np.uint8), acts=samples[1].astype(np.float32))
+            atomic_write_bytes(self.layer_dir(layer) / "samples" / f"neuron_{result.neuron}.npz", buffer.getvalue())
+        buffer = io.BytesIO()
+        np.savez(buffer, ppms=ppms, meta=np.array(json.dumps(meta)))
+        atomic_write_bytes(self._partial(layer, result.neuron), buffer.getvalue())
+
+    def load_neuron(self, layer: int, neuron: int) -> NeuronResult:
+        with np.load(self._partial(layer, neuron)) as data:
+            meta, ppms = json.loads(str(data["meta"])), data["ppms"]
+        crms = [CRM(neuron=neuron, index=i, ppm=ppms[i], **c) for i, c in enumerate(meta.pop("crms"))]
+        return NeuronResult(crms=crms, **meta)
+
+    # -- finished layers -----------------------------------------------------------------------------
+    def layer_done(self, layer: int) -> bool:
+        return (self.layer_dir(layer) / "neurons.tsv").exists()
+
+    def finish_layer(self, layer: int, results: list[NeuronResult]) -> None:
+        """Write the layer's final files from its neuron results and drop the partial files."""
+        results = sorted(results, key=lambda r: r.neuron)
+        crms = [(f"L{layer}_N{r.neuron}_C{c.index}", c) for r in results for c in r.crms]
+        d = self.layer_dir(layer)
+        atomic_write_text(d / "crms.meme", meme_text([(name, c.ppm, c.n_sequences) for name, c in crms]))
+        atomic_write_text(d / "crms.tsv", _tsv(CRM_COLUMNS, [
+            [name, c.neuron, c.index, c.n_sequences, _fmt(c.max_activation), _fmt(c.consensus_activation),
+             _fmt(c.ratio), c.consensus] for name, c in crms]))
+        atomic_write_text(d / "neurons.tsv", _tsv(NEURON_COLUMNS, [
+            [r.neuron, r.status, r.n_sequences, _fmt(r.max_activation), _fmt(r.consensus_activation),
+             _fmt(r.ratio), len(r.crms), f"{r.seconds:.3f}", r.motif_nb, r.note] for r in results]))
+        shutil.rmtree(d / ".partial", ignore_errors=True)
+
+    def load_layer(self, layer: int) -> list[NeuronResult]:
+        """Results of a finished layer, read back from its final files."""
+        d = self.layer_dir(layer)
+        ppms = read_meme(d / "crms.meme")
+        by_neuron: dict[int, list[CRM]] = {}
+        for row in _read_tsv(d / "crms.tsv"):
+            crm = CRM(neuron=int(row["neuron"]), index=int(row["crm_index"]), ppm=ppms[row["crm"]],
+                      n_sequences=int(row["n_sequences"]), max_activation=float(row["max_activation"]),
+                      consensus_activation=float(row["consensus_activation"]))
+            by_neuron.setdefault(crm.neuron, []).append(crm)
+        return [NeuronResult(neuron=int(r["neuron"]), status=r["status"], note=r["note"],
+                             n_sequences=int(r["n_sequences"]), max_activation=float(r["max_activation"]),
+                             consensus_activation=float(r["consensus_activation"]), motif_nb=int(r["motif_nb"]),
+                             seconds=float(r["seconds"]), crms=by_neuron.get(int(r["neuron"]), []))
+                for r in _read_tsv(d / "neurons.tsv")]
+
+
+def _read_tsv(path: Path) -> list[dict[str, str]]:
+    lines = Path(path).read_text().splitlines()
+    header = lines[0].split("\t")
+    return [dict(zip(header, line.split("\t"), strict=False)) for line in lines[1:] if line]
+
+
+def _describe_difference(old: dict, new: dict, keys: list[str]) -> str:
+    parts = []
+    for key in keys:
+        if key == "parameters":
+            a, b = old.get(key) or {}, new.get(key) or {}
+            names = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+            parts.append("parameters " + ", ".join(f"{n}: {a.get(n)!r} -> {b.get(n)!r}" for n in names[:4]))
+        elif key == "model_fingerprint":
+            parts.append("model weights differ")
+        else:
+            parts.append(f"{key}: {old.get(key)!r} -> {new.get(key)!r}")
+    return "; ".join(parts)
