@@ -472,11 +472,12 @@ def _check_pool(name: str, kernel: int, stride, dilation) -> None:
 
 
 def _check_conv(name: str, stride, dilation) -> None:
-    if _as_int(stride, "stride", name) != 1:
+    stride, dilation = _as_int(stride, "stride", name), _as_int(dilation, "dilation", name)
+    if stride != 1:
         raise UnsupportedModelError(
             f"convolution '{name}' has stride {stride}; strided convolutions are not supported. Use a "
             "stride-1 convolution followed by MaxPool1d.")
-    if _as_int(dilation, "dilation", name) != 1:
+    if dilation != 1:
         raise UnsupportedModelError(
             f"convolution '{name}' is dilated ({dilation}); dilated convolutions are not supported yet.")
 

@@ -1,0 +1,164 @@
+"""Command-line interface: ``neuronmotif run | describe | demo``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from statistics import median
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from .errors import NeuronMotifError
+from .store import NeuronResult
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _user_errors(fn: Callable) -> Callable:
+    """Print user errors as one sentence (exit 2); ``--debug`` shows the traceback instead."""
+
+    @wraps(fn)
+    def wrapper(*args, debug: bool = False, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except NeuronMotifError as exc:
+            if debug:
+                raise
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            sys.exit(2)
+
+    return click.option("--debug", is_flag=True, help="Show the full traceback of errors.")(wrapper)
+
+
+def _model_options(fn: Callable) -> Callable:
+    options = [
+        click.argument("model"),
+        click.option("--weights", type=click.Path(), help="state_dict (.pt) for a FILE.py:Class model."),
+        click.option("--model-kwargs", help="JSON object of keyword arguments for the model class."),
+        click.option("--keras-config", type=click.Path(), help="model.to_json() file for a weights-only Keras .h5."),
+        click.option("--input-layout", type=click.Choice(["NCL", "NLC"]), default="NCL", show_default=True,
+                     help="Whether the model takes (N, 4, L) or (N, L, 4) one-hot input."),
+        click.option("--alphabet", default="ACGT", show_default=True,
+                     help="The model's channel order of the four bases (DeepSEA-family models: AGCT)."),
+        click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1 or mps."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device):
+    from .loading import load_model
+
+    return load_model(model, weights=weights, model_kwargs=model_kwargs, keras_config=keras_config,
+                      alphabet=alphabet, input_layout=input_layout, device=device)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="neuronmotif")
+def main() -> None:
+    """Decipher every convolutional neuron of a DNA CNN into motifs and grammar (NeuronMotif).
+
+    MODEL is FILE.py:ClassName (with --weights), a torch.export .pt2 file, or a Keras .h5 file.
+    """
+
+
+@main.command()
+@_model_options
+@_user_errors
+def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet, device) -> None:
+    """Print the conv layer table: channels, kernel, pooling and receptive field of each layer."""
+    dna = _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device)
+    table = Table(title=f"{model}: {len(dna.layers)} conv layers")
+    for col in ("layer", "module", "in", "out", "kernel", "pool after", "pool below", "RF (bp)", "activation"):
+        table.add_column(col)
+    for layer in dna.layers:
+        table.add_row(str(layer.index), layer.name, str(layer.in_channels), str(layer.out_channels),
+                      str(layer.kernel_size), str(layer.pool_after), str(layer.pool_below), str(layer.rf),
+                      layer.activation)
+    console.print(table)
+
+
+@main.command("run")
+@_model_options
+@click.option("-o", "--out", required=True, type=click.Path(), help="Run directory (created; resumed if it exists).")
+@click.option("--layers", default=None, help="Layers to decipher, e.g. 1-3 or 2,4 (default: all).")
+@click.option("--seed", default=0, show_default=True, help="Seed of every random step.")
+@click.option("--max-samples", default=100_000, show_default=True, help="Cap on sampled sequences per neuron.")
+@click.option("--population", type=int, default=None,
+              help="GA population per neuron (default: clip(RF/20*1000, 2000, 5000)).")
+@click.option("--max-iter", default=200, show_default=True, help="Maximum GA generations.")
+@click.option("--patience", default=10, show_default=True,
+              help="Stop the GA after this many generations without archive improvement.")
+@click.option("--exhaustive-max-rf", default=10, show_default=True,
+              help="Enumerate all 4^RF sequences when the receptive field is at most this many bp.")
+@click.option("--max-motif-nb", default=2, show_default=True,
+              help="Upper bound on independently shifting units per neuron when demixing.")
+@click.option("--neuron-batch", type=int, default=None, help="Neurons searched together by the GA.")
+@click.option("--keep-samples", is_flag=True, help="Keep sampled sequences and activations (layer_<l>/samples/).")
+@click.option("--overwrite", is_flag=True, help="Replace a run directory made with another model or parameters.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_user_errors
+def run_command(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, out, layers, seed,
+                max_samples, population, max_iter, patience, exhaustive_max_rf, max_motif_nb, neuron_batch,
+                keep_samples, overwrite, quiet) -> None:
+    """Sample, demix and build CRMs for every neuron of the chosen layers into OUT."""
+    from .demix import DemixConfig
+    from .pipeline import RunConfig, parse_layers, run
+    from .sample import SamplingConfig
+
+    dna = _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device)
+    chosen = parse_layers(layers, len(dna.layers))
+    config = RunConfig(
+        sampling=SamplingConfig(exhaustive_max_rf=exhaustive_max_rf, max_samples=max_samples,
+                                population=population, max_iter=max_iter, patience=patience),
+        demix=DemixConfig(max_motif_nb=max_motif_nb), seed=seed, neuron_batch=neuron_batch,
+        keep_samples=keep_samples)
+    results = run(dna, out, layers=chosen, config=config, overwrite=overwrite, source=model,
+                  console=err_console, progress=not quiet)
+    print_layer_summary(results)
+    console.print(f"results in [bold]{out}[/]")
+
+
+@main.command()
+@click.option("-o", "--out", default="demo_out", show_default=True, type=click.Path(), help="Run directory.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the simulation, training and run.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing demo run directory.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_user_errors
+def demo(out, seed, overwrite, quiet) -> None:
+    """Plant JASPAR motifs, train a small CNN, decipher every layer and compare with the truth."""
+    from .demo import DEMO_GRAMMARS, run_demo, summary_rows
+
+    console.print("[bold]neuronmotif demo[/]: " + "; ".join(
+        f"{g.name} ({' '.join(g.motifs)})" for g in DEMO_GRAMMARS))
+    results, rows, aurocs = run_demo(out, seed=seed, overwrite=overwrite, progress=not quiet, console=err_console)
+    console.print("validation AUROC per task: " + ", ".join(f"{a:.3f}" for a in aurocs))
+    print_layer_summary(results)
+    table = Table(title="Planted motifs and their best CRM (Pearson r of the aligned PPMs)")
+    for col in ("planted", "TF", "layer", "CRM", "r", "detail"):
+        table.add_column(col)
+    for row in summary_rows(rows):
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"results in [bold]{out}[/]")
+
+
+def print_layer_summary(results: dict[int, list[NeuronResult]]) -> None:
+    table = Table(title="Neurons per layer")
+    for col in ("layer", "neurons", "ok", "sick", "dead", "CRMs", "median C/M", "s/neuron"):
+        table.add_column(col)
+    for layer, rs in sorted(results.items()):
+        alive = [r for r in rs if r.status != "dead"]
+        table.add_row(str(layer), str(len(rs)), *(str(sum(r.status == s for r in rs)) for s in ("ok", "sick", "dead")),
+                      str(sum(len(r.crms) for r in rs)), f"{median(r.ratio for r in alive):.2f}" if alive else "-",
+                      f"{median(r.seconds for r in rs):.2f}")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

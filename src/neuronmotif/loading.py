@@ -1,0 +1,147 @@
+"""Loading a model from the command line: ``FILE.py:Class`` + ``--weights``, a ``.pt2`` export, or Keras HDF5."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .errors import NeuronMotifError
+from .model import DNAModel
+
+KERAS_SUFFIXES = (".h5", ".hdf5", ".keras")
+
+
+def load_module(spec: str, weights: str | None = None, model_kwargs: str | dict | None = None,
+                keras_config: str | None = None) -> nn.Module:
+    """Build the ``nn.Module`` a model specification names.
+
+    Parameters
+    ----------
+    spec : str
+        ``path/to/model.py:ClassName`` (with ``weights``), ``model.pt2`` (``torch.export.save``), or a
+        Keras 2 HDF5 file ``model.h5``.
+    weights : str or None
+        A ``state_dict`` saved with ``torch.save`` (loaded with ``weights_only=True``).
+    model_kwargs : str (JSON) or dict or None
+        Keyword arguments for the class.
+    keras_config : str or None
+        ``model.to_json()`` output for a weights-only Keras HDF5 file.
+    """
+    if spec.endswith(".pt2"):
+        return _load_exported(Path(spec))
+    if spec.lower().endswith(KERAS_SUFFIXES):
+        from .keras import load_keras
+
+        return load_keras(Path(spec), config_path=Path(keras_config) if keras_config else None)
+    path_part, colon, class_name = spec.rpartition(":")
+    if not colon or not path_part.endswith(".py"):
+        raise NeuronMotifError(
+            f"cannot tell what model {spec!r} is: pass FILE.py:ClassName with --weights, a torch.export .pt2 "
+            "file, or a Keras .h5 file.")
+    cls = _load_class(Path(path_part), class_name)
+    kwargs = _parse_kwargs(model_kwargs)
+    try:
+        module = cls(**kwargs)
+    except TypeError as exc:
+        raise NeuronMotifError(
+            f"could not build {cls.__name__}({', '.join(kwargs)}): {exc}; pass its arguments as JSON with "
+            "--model-kwargs '{\"name\": value}'.") from exc
+    if weights is None:
+        raise NeuronMotifError(
+            f"no weights given for {cls.__name__}: pass the trained state_dict with --weights FILE.pt "
+            "(deciphering random weights tells nothing).")
+    _load_weights(module, Path(weights))
+    return module
+
+
+def load_model(spec: str, *, weights: str | None = None, model_kwargs: str | dict | None = None,
+               keras_config: str | None = None, alphabet: str = "ACGT", input_layout: str = "NCL",
+               device: str = "cpu") -> DNAModel:
+    """:func:`load_module` then wrap it in a :class:`~neuronmotif.model.DNAModel`."""
+    module = load_module(spec, weights, model_kwargs, keras_config)
+    return DNAModel(module, alphabet=alphabet, input_layout=input_layout, device=_check_device(device))
+
+
+def _check_device(device: str) -> str:
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise NeuronMotifError(f"--device {device}: CUDA is not available here; use --device cpu.")
+    if device == "mps" and not torch.backends.mps.is_available():
+        raise NeuronMotifError("--device mps: Apple MPS is not available here; use --device cpu.")
+    return device
+
+
+def _parse_kwargs(model_kwargs: str | dict | None) -> dict:
+    if model_kwargs is None or isinstance(model_kwargs, dict):
+        return dict(model_kwargs or {})
+    try:
+        value = json.loads(model_kwargs)
+    except json.JSONDecodeError as exc:
+        raise NeuronMotifError(f"--model-kwargs is not valid JSON ({exc.msg}): {model_kwargs!r}.") from exc
+    if not isinstance(value, dict):
+        raise NeuronMotifError("--model-kwargs must be a JSON object, e.g. '{\"n_tasks\": 2}'.")
+    return value
+
+
+def _load_class(path: Path, name: str) -> type[nn.Module]:
+    if not path.exists():
+        raise NeuronMotifError(f"model file '{path}' does not exist.")
+    module_name = f"_neuronmotif_user_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001
+        raise NeuronMotifError(f"importing '{path}' failed: {type(exc).__name__}: {exc}.") from exc
+    classes = {n for n, obj in vars(module).items() if inspect.isclass(obj) and issubclass(obj, nn.Module)
+               and obj.__module__ == module_name}
+    cls = getattr(module, name, None)
+    if not (inspect.isclass(cls) and issubclass(cls, nn.Module)):
+        found = ", ".join(sorted(classes)) or "none"
+        raise NeuronMotifError(f"class '{name}' is not an nn.Module in '{path}' (nn.Module classes there: {found}).")
+    return cls
+
+
+def _load_weights(module: nn.Module, path: Path) -> None:
+    if not path.exists():
+        raise NeuronMotifError(f"weights file '{path}' does not exist.")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001
+        raise NeuronMotifError(
+            f"cannot read weights file '{path}' ({type(exc).__name__}: {str(exc).splitlines()[0][:160]}); it must "
+            "be a state_dict saved with torch.save(model.state_dict(), path).") from exc
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
+        raise NeuronMotifError(
+            f"weights file '{path}' does not hold a state_dict (a dict of tensors); save it with "
+            "torch.save(model.state_dict(), path).")
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as exc:
+        result = module.load_state_dict(state, strict=False) if "size mismatch" not in str(exc) else None
+        if result is None:
+            line = next((x.strip() for x in str(exc).splitlines() if "size mismatch" in x), str(exc))
+            raise NeuronMotifError(f"weights in '{path}' do not fit {type(module).__name__}: {line}") from exc
+        raise NeuronMotifError(
+            f"weights in '{path}' do not fit {type(module).__name__}: missing {list(result.missing_keys)[:3]}, "
+            f"unexpected {list(result.unexpected_keys)[:3]}; check the class and --model-kwargs.") from exc
+
+
+def _load_exported(path: Path) -> nn.Module:
+    if not path.exists():
+        raise NeuronMotifError(f"model file '{path}' does not exist.")
+    try:
+        return torch.export.load(str(path)).module()
+    except (zipfile.BadZipFile, RuntimeError, ValueError, KeyError) as exc:
+        raise NeuronMotifError(
+            f"cannot read '{path}' as a torch.export program ({type(exc).__name__}); save it with "
+            "torch.export.save(torch.export.export(model, (x,)), path).") from exc
