@@ -2,8 +2,8 @@
 
 import numpy as np
 import torch
-from conftest import ESRRB, KLF1, fast_config
 
+from conftest import ESRRB, KLF1, fast_config
 from neuronmotif.compare import align, occurrences, place_pair
 from neuronmotif.model import DNAModel
 from neuronmotif.pipeline import run
@@ -36,7 +36,8 @@ def test_deep_neuron_crm_holds_the_pair_at_its_planted_gap(pair_run, pair_model)
     _, data = pair_model
     placements = [place_pair(c.ppm, data.ppms[ESRRB], data.ppms[KLF1]) for r in results[3] for c in r.crms]
     hits = [p for p in placements if p.correlation > 0.8 and p.gap == 3 and p.order == "forward"]
-    assert hits, f"no layer-3 CRM with ESRRB-3bp-KLF1; gaps seen: {sorted({p.gap for p in placements if p.correlation > 0.8})}"
+    seen = sorted({p.gap for p in placements if p.correlation > 0.8})
+    assert hits, f"no layer-3 CRM with ESRRB-3bp-KLF1; gaps seen: {seen}"
 
 
 def test_crm_consensus_fires_the_neuron(pair_run, pair_model):

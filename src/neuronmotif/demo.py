@@ -65,7 +65,8 @@ def best_matches(results: dict[int, list[NeuronResult]], data: SimulatedData) ->
         p, layer, c = max(scored, key=lambda s: s[0].correlation)
         rows.append(MotifRow(g.name, " + ".join(data.names[m] for m in g.motifs), layer,
                              f"L{layer}_N{c.neuron}_C{c.index}", p.correlation,
-                             f"{p.order} order, gap {p.gap} bp (planted: forward, {g.gaps[0][0]} bp), strand {p.strand}"))
+                             f"{p.order} order, gap {p.gap} bp (planted: forward, {g.gaps[0][0]} bp), "
+                             f"strand {p.strand}"))
     return rows
 
 

@@ -1,0 +1,156 @@
+"""The command line: describe, bad input with one clear sentence each, resume after a kill."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from neuronmotif.cli import main
+from neuronmotif.errors import NeuronMotifError
+
+TOY = str(Path(__file__).parent / "toy_models.py")
+FAST = ["--population", "1000", "--max-iter", "80", "--max-samples", "20000", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def weights(single_motif_model, tmp_path_factory):
+    path = tmp_path_factory.mktemp("w") / "w.pt"
+    torch.save(single_motif_model[0].state_dict(), path)
+    return str(path)
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def assert_user_error(result, *fragments):
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in result.output, result.output
+
+
+def test_describe_prints_the_layer_table(weights):
+    result = invoke("describe", f"{TOY}:FunctionalCNN", "--weights", weights)
+    assert result.exit_code == 0, result.output
+    assert "conv1" in result.output and "conv2" in result.output
+    assert "13" in result.output  # layer-2 receptive field: (3 * 2) + 8 - 1
+
+
+def test_missing_weights_file(tmp_path):
+    assert_user_error(invoke("run", f"{TOY}:FunctionalCNN", "--weights", tmp_path / "nope.pt", "-o", tmp_path / "o"),
+                      "nope.pt", "does not exist")
+
+
+def test_corrupt_weights_file(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"this is not a torch file")
+    assert_user_error(invoke("run", f"{TOY}:FunctionalCNN", "--weights", bad, "-o", tmp_path / "o"),
+                      "cannot read weights file", "torch.save(model.state_dict()")
+
+
+def test_weights_of_another_model(tmp_path, weights):
+    assert_user_error(invoke("run", f"{TOY}:FunctionalCNN", "--weights", weights, "--model-kwargs",
+                             '{"channels": 6}', "-o", tmp_path / "o"), "do not fit FunctionalCNN")
+
+
+def test_class_not_found(tmp_path, weights):
+    assert_user_error(invoke("run", f"{TOY}:NoSuchNet", "--weights", weights, "-o", tmp_path / "o"),
+                      "'NoSuchNet' is not an nn.Module", "FunctionalCNN")
+
+
+def test_nan_weights(tmp_path, single_motif_model):
+    state = {k: v.clone() for k, v in single_motif_model[0].state_dict().items()}
+    state["conv2.weight"][0, 0, 0] = float("nan")
+    path = tmp_path / "nan.pt"
+    torch.save(state, path)
+    assert_user_error(invoke("run", f"{TOY}:FunctionalCNN", "--weights", path, "-o", tmp_path / "o"),
+                      "conv2.weight", "NaN")
+
+
+def test_wrong_layout(tmp_path):
+    torch.save(__import__("toy_models").ChannelsLastCNN().state_dict(), tmp_path / "w.pt")
+    assert_user_error(invoke("describe", f"{TOY}:ChannelsLastCNN", "--weights", tmp_path / "w.pt"),
+                      "--input-layout NLC")
+    assert invoke("describe", f"{TOY}:ChannelsLastCNN", "--weights", tmp_path / "w.pt",
+                  "--input-layout", "NLC").exit_code == 0
+
+
+def test_bad_alphabet(weights):
+    assert_user_error(invoke("describe", f"{TOY}:FunctionalCNN", "--weights", weights, "--alphabet", "ACGU"),
+                      "not an order of the four bases")
+
+
+def test_unsupported_layer(tmp_path):
+    torch.save(__import__("toy_models").ResidualCNN().state_dict(), tmp_path / "w.pt")
+    assert_user_error(invoke("describe", f"{TOY}:ResidualCNN", "--weights", tmp_path / "w.pt"), "residual")
+
+
+def test_layers_out_of_range(tmp_path, weights):
+    assert_user_error(invoke("run", f"{TOY}:FunctionalCNN", "--weights", weights, "-o", tmp_path / "o",
+                             "--layers", "1-5"), "out of range", "1-2")
+
+
+def test_unwritable_output_directory(tmp_path, weights):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert_user_error(invoke("run", f"{TOY}:FunctionalCNN", "--weights", weights, "-o", blocker / "sub"),
+                      "cannot write to output directory")
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = invoke("run", f"{TOY}:FunctionalCNN", "--weights", tmp_path / "nope.pt", "-o", tmp_path / "o", "--debug")
+    assert isinstance(result.exception, NeuronMotifError)
+
+
+def test_other_parameters_are_refused_then_overwritten(tmp_path, weights):
+    out = tmp_path / "o"
+    base = ["run", f"{TOY}:FunctionalCNN", "--weights", weights, "-o", out, "--layers", "1", *FAST]
+    assert invoke(*base).exit_code == 0
+    assert_user_error(invoke(*base, "--seed", "5"), "different seed", "--overwrite")
+    assert (out / "layer_1" / "crms.meme").exists(), "a refused run must not lose earlier results"
+    assert invoke(*base, "--seed", "5", "--overwrite").exit_code == 0
+    assert '"seed": 5' in (out / "run.json").read_text()
+
+
+def test_foreign_directory_is_never_overwritten(tmp_path, weights):
+    (tmp_path / "precious.txt").write_text("keep me")
+    assert_user_error(invoke("run", f"{TOY}:FunctionalCNN", "--weights", weights, "-o", tmp_path, "--overwrite"),
+                      "not a neuronmotif run directory")
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def _without_seconds(text):
+    return [line.split("\t")[:7] + line.split("\t")[8:] for line in text.splitlines()]
+
+
+def test_killed_run_resumes_to_the_same_files(tmp_path, weights):
+    args = [sys.executable, "-m", "neuronmotif.cli", "run", f"{TOY}:FunctionalCNN", "--weights", weights,
+            "--neuron-batch", "1", *FAST]
+    subprocess.run(args + ["-o", str(tmp_path / "whole")], check=True, capture_output=True, timeout=300)
+
+    out = tmp_path / "resumed"
+    proc = subprocess.Popen(args + ["-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    partial = out / "layer_2" / ".partial"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and not any(partial.glob("neuron_*.npz")):
+        time.sleep(0.01)
+    proc.kill()
+    proc.wait()
+    assert not (out / "layer_2" / "neurons.tsv").exists(), "the run finished before it could be interrupted"
+    assert (out / "layer_1" / "neurons.tsv").exists()
+
+    subprocess.run(args + ["-o", str(out)], check=True, capture_output=True, timeout=300)
+    for name in ("crms.meme", "crms.tsv"):
+        for layer in (1, 2):
+            resumed = (out / f"layer_{layer}" / name).read_text()
+            assert resumed == (tmp_path / "whole" / f"layer_{layer}" / name).read_text()
+    for layer in (1, 2):
+        a = (out / f"layer_{layer}" / "neurons.tsv").read_text()
+        b = (tmp_path / "whole" / f"layer_{layer}" / "neurons.tsv").read_text()
+        assert _without_seconds(a) == _without_seconds(b)
+    assert not partial.exists()
