@@ -261,6 +261,9 @@ def initial_population(model: DNAModel, layer: int, neuron: int, lower: LowerLay
     if lower is None or layer == 1 or len(lower.channel) == 0:
         return tokens
     below = model.layer(layer - 1)
+    if lower.consensus.shape[1] != below.rf:
+        raise ValueError(f"seeding CRMs are {lower.consensus.shape[1]} bp long but layer {layer - 1}'s receptive "
+                         f"field is {below.rf} bp: they come from another layer.")
     strength = np.zeros(spec.in_channels)
     np.maximum.at(strength, lower.channel, lower.max_activation)
     weight, _ = model.effective_weights(layer)

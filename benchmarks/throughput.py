@@ -1,0 +1,155 @@
+"""Throughput and memory of the core engine, per layer, for the demo model and a BD-10-shaped model.
+
+Prints per layer: sequences evaluated per second (forward, and forward+backward as the GA needs),
+seconds per neuron of the full stage (sampling + demixing + CRMs), the share of that time spent inside
+model evaluation, and the process's peak RSS. Checks the targets of the core-engine issue:
+
+* exhaustive enumeration of a 7-bp layer for all 128 neurons (BD-10 layer 1) under 10 s;
+* one layer-3 neuron of the demo model under 15 s;
+* peak RSS under 4 GB for any layer.
+
+BD-10 GA layers (3-10) are measured on one batch of neurons with at most ``--bd10-generations``
+generations (on 2 CPU cores a full 200-generation search of a 144-bp, 10-layer neuron takes far
+longer); the seconds per generation are printed so the full cost can be read off.
+
+Usage: python benchmarks/throughput.py [--quick] [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from neuronmotif.demo import demo_data, demo_model  # noqa: E402
+from neuronmotif.model import DNAModel  # noqa: E402
+from neuronmotif.pipeline import RunConfig, _Layer, lower_layer_motifs, versions  # noqa: E402
+from neuronmotif.sample import SamplingConfig  # noqa: E402
+from neuronmotif.sequences import one_hot  # noqa: E402
+from neuronmotif.store import RunDirectory  # noqa: E402
+from neuronmotif.zoo import bd10_like  # noqa: E402
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+class EvalTimer:
+    """Wraps DNAModel.feature_maps to add up the seconds spent in model evaluation."""
+
+    def __init__(self, model: DNAModel):
+        self.model, self.seconds, self._inner = model, 0.0, model.feature_maps
+        model.feature_maps = self._timed
+
+    def _timed(self, *args, **kwargs):
+        start = time.perf_counter()
+        out = self._inner(*args, **kwargs)
+        if self.model.device.type == "cuda":
+            torch.cuda.synchronize()
+        self.seconds += time.perf_counter() - start
+        return out
+
+
+def throughput(model: DNAModel, layer: int, n: int = 4096) -> tuple[float, float]:
+    """(forward seqs/s, forward+backward seqs/s) for one layer on random sequences."""
+    rf = model.layer(layer).rf
+    x = one_hot(np.random.default_rng(0).integers(0, 4, (n, rf)), model.device)
+    with torch.no_grad():
+        model.activations(x[:64], layer)
+        start = time.perf_counter()
+        model.activations(x, layer)
+        fwd = n / (time.perf_counter() - start)
+    x.requires_grad_(True)
+    start = time.perf_counter()
+    a = model.activations(x, layer)
+    torch.autograd.grad(a[:, 0].sum(), x)
+    bwd = n / (time.perf_counter() - start)
+    return fwd, bwd
+
+
+def bench_layer(model: DNAModel, layer: int, config: RunConfig, store: RunDirectory, lower, neurons=None):
+    job = _Layer(model, layer, config, store, lower)
+    batches = job.batches() if neurons is None else [neurons]
+    timer = EvalTimer(model)
+    start = time.perf_counter()
+    for batch in batches:
+        job.run_batch(batch, lambda: None)
+    wall = time.perf_counter() - start
+    model.feature_maps = timer._inner
+    n = sum(len(b) for b in batches)
+    results = [store.load_neuron(layer, i) for b in batches for i in b]
+    return wall, n, timer.seconds / wall, results
+
+
+def row(name, layer, spec, fwd, bwd, wall, n, share, note=""):
+    print(f"| {name} | {layer} | {spec.rf} | {spec.out_channels} | {fwd:,.0f} | {bwd:,.0f} | {n} | "
+          f"{wall / n:.2f} | {share:.0%} | {peak_rss_gb():.2f} | {note} |", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="BD-10 layers 1-6 only.")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--bd10-generations", type=int, default=10)
+    parser.add_argument("--bd10-neurons", type=int, default=2)
+    parser.add_argument("--out", default="bench_out")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, device {args.device}, "
+          f"{platform.platform()}")
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()))
+    print()
+    print("| model | layer | RF bp | neurons | fwd seq/s | fwd+bwd seq/s | neurons timed | s/neuron | "
+          "in model eval | peak RSS GB | note |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+
+    # demo model: trained as in `neuronmotif demo`, every neuron of every layer
+    data = demo_data(0)
+    model, _ = demo_model(data, 0)
+    dna = DNAModel(model, device=args.device)
+    config = RunConfig(seed=0)
+    store = RunDirectory(Path(args.out) / "demo")
+    store.prepare({"seed": 0, "parameters": config.parameters(), "model_fingerprint": dna.fingerprint(),
+                   "layers": [1, 2, 3]}, overwrite=True)
+    lower = None
+    for layer in (1, 2, 3):
+        fwd, bwd = throughput(dna, layer)
+        wall, n, share, results = bench_layer(dna, layer, config, store, lower)
+        lower = lower_layer_motifs(results)
+        target = " target < 15 s/neuron" if layer == 3 else ""
+        row("demo", layer, dna.layer(layer), fwd, bwd, wall, n, share, f"all neurons{target}")
+
+    # BD-10-shaped model, random weights, 600 bp input
+    bd = DNAModel(bd10_like(n_tasks=164), device=args.device)
+    store = RunDirectory(Path(args.out) / "bd10")
+    store.prepare({"seed": 0, "parameters": {}, "model_fingerprint": "bd10", "layers": []}, overwrite=True)
+    lower = None
+    last = 6 if args.quick else 10
+    for layer in range(1, last + 1):
+        spec = bd.layer(layer)
+        fwd, bwd = throughput(bd, layer, n=2048 if spec.rf > 50 else 4096)
+        exhaustive = spec.rf <= 10
+        gens = args.bd10_generations
+        cfg = RunConfig(sampling=SamplingConfig(max_iter=gens, patience=gens), seed=0,
+                        neuron_batch=args.bd10_neurons)
+        neurons = None if exhaustive else list(range(args.bd10_neurons))
+        wall, n, share, results = bench_layer(bd, layer, cfg, store, lower, neurons)
+        lower = lower_layer_motifs(results)  # GA layers: seeds from the neurons timed
+        note = ("all neurons, exhaustive; target < 10 s for the layer" if exhaustive
+                else f"GA, {gens} generations max (population {cfg.sampling.population_size(spec.rf)})")
+        if exhaustive:
+            note += f"; layer total {wall:.1f} s"
+        row("BD-10", layer, spec, fwd, bwd, wall, n, share, note)
+    print(f"\npeak RSS of the whole benchmark: {peak_rss_gb():.2f} GB (target < 4 GB)")
+
+
+if __name__ == "__main__":
+    main()
