@@ -14,7 +14,8 @@ from rich.table import Table
 from .errors import NeuronMotifError
 from .store import NeuronResult
 
-console = Console()
+# Piped or captured output gets 120 columns, so tables are not cut to 80 (a terminal keeps its own width).
+console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 

@@ -1,0 +1,274 @@
+"""Read Keras 2 HDF5 models (the format of the published NeuronMotif, DeepSEA and Basset models) with h5py.
+
+Two inputs are understood:
+
+* a full-model save (``model.save('m.h5')``): the ``model_config`` attribute plus the ``model_weights`` group;
+* a weights-only file (``model.save_weights('w.h5')``) plus the ``model.to_json()`` text (``--keras-config``).
+
+The result is an equivalent PyTorch module that takes one-hot input of shape (N, 4, L), channels first.
+Keras models are channels-last; that is handled here, so ``--input-layout`` does not apply. Kernels are
+transposed from Keras (k, in, out) to PyTorch (out, in, k), and Dense kernels from (in, out) to
+(out, in). A Flatten after the convolutions keeps Keras's channels-last flatten order, so Dense
+weights apply unchanged.
+
+Supported layers: InputLayer, Conv1D (valid/same padding, any activation, use_bias), BatchNormalization
+(its epsilon, center/scale), Activation (relu, sigmoid, tanh, softplus, elu, linear, exponential), ReLU,
+MaxPooling1D (pool size, strides, valid/same padding), Dropout, Flatten and Dense, in a Sequential or a
+single-input, single-chain functional model. Anything else is refused with the layer's name and type.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .errors import NeuronMotifError, UnsupportedModelError
+
+SUPPORTED = ("InputLayer", "Conv1D", "BatchNormalization", "Activation", "ReLU", "MaxPooling1D", "Dropout",
+             "Flatten", "Dense")
+
+
+class Exp(nn.Module):
+    """The Keras 'exponential' activation."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.exp(x)
+
+
+class ChannelsLastFlatten(nn.Module):
+    """Flatten (N, C, L) in Keras's channels-last order (position-major), so Dense kernels apply unchanged."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.transpose(1, 2).flatten(1) if x.dim() == 3 else x.flatten(1)
+
+
+class KerasModel(nn.Module):
+    """A PyTorch twin of a Keras chain model; takes one-hot DNA of shape (N, 4, L).
+
+    Attributes
+    ----------
+    layers : nn.Sequential
+        One or more modules per Keras layer, named after the Keras layers.
+    input_length : int or None
+        The Keras model's input length, if it declares one.
+    """
+
+    def __init__(self, layers: nn.Sequential, input_length: int | None):
+        super().__init__()
+        self.layers = layers
+        self.input_length = input_length
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+_ACTIVATIONS: dict[str, Callable[[], nn.Module] | None] = {
+    "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "softplus": nn.Softplus, "elu": nn.ELU,
+    "exponential": Exp, "linear": None,
+}
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _activation(name, layer: str) -> nn.Module | None:
+    if isinstance(name, dict):  # Keras 3 style serialisation
+        name = name.get("config", {}).get("name", name.get("class_name"))
+    name = str(name).lower()
+    if name not in _ACTIVATIONS:
+        raise UnsupportedModelError(
+            f"Keras layer '{layer}' uses activation '{name}', which is not supported "
+            f"(supported: {', '.join(_ACTIVATIONS)}).")
+    factory = _ACTIVATIONS[name]
+    return factory() if factory else None
+
+
+def _single(value, what: str, layer: str) -> int:
+    values = value if isinstance(value, (list, tuple)) else [value]
+    if len(values) != 1:
+        raise UnsupportedModelError(f"Keras layer '{layer}' has a {len(values)}-D {what}; only 1-D is supported.")
+    return int(values[0])
+
+
+def _chain(config: dict) -> tuple[list[dict], int | None]:
+    """The layers of a Sequential or single-chain functional config in execution order, and the input length."""
+    cls = config.get("class_name")
+    body = config.get("config", {})
+    layers = body if isinstance(body, list) else body.get("layers", [])
+    if cls == "Sequential":
+        ordered = layers
+    elif cls in ("Model", "Functional"):
+        ordered = _functional_order(body, layers)
+    else:
+        raise UnsupportedModelError(f"Keras model class '{cls}' is not supported (Sequential or functional only).")
+    length = None
+    for layer in ordered:
+        shape = layer["config"].get("batch_input_shape") or layer["config"].get("batch_shape")
+        if shape:
+            if len(shape) != 3 or shape[-1] != 4:
+                raise NeuronMotifError(
+                    f"Keras input '{layer['config'].get('name')}' has shape {shape}; neuronmotif needs one-hot DNA "
+                    "of shape (batch, length, 4).")
+            length = shape[1]
+            break
+    return [x for x in ordered if x["class_name"] != "InputLayer"], length
+
+
+def _functional_order(body: dict, layers: list[dict]) -> list[dict]:
+    inputs = body.get("input_layers", [])
+    if len(inputs) != 1:
+        raise UnsupportedModelError(
+            f"the Keras model has {len(inputs)} inputs; neuronmotif needs a model with one DNA input.")
+    by_name = {x.get("name", x["config"].get("name")): x for x in layers}
+    users: dict[str, list[str]] = {name: [] for name in by_name}
+    for name, layer in by_name.items():
+        for node in layer.get("inbound_nodes", []):
+            sources = node if isinstance(node, list) else node.get("args", [])
+            if len(sources) > 1:
+                raise UnsupportedModelError(
+                    f"Keras layer '{name}' ({layer['class_name']}) merges several inputs; only single chains "
+                    "are supported.")
+            for source in sources:
+                src = source[0] if isinstance(source, list) else source["config"]["keras_history"][0]
+                users[src].append(name)
+    ordered, current = [], inputs[0][0]
+    while True:
+        ordered.append(by_name[current])
+        following = users[current]
+        if not following:
+            return ordered
+        if len(following) > 1:
+            raise UnsupportedModelError(
+                f"Keras layer '{current}' feeds several layers ({', '.join(following)}); only single chains "
+                "are supported.")
+        current = following[0]
+
+
+def _weights(group, layer: str) -> list[np.ndarray]:
+    """A layer's weight arrays in Keras order (from its weight_names attribute)."""
+    if layer not in group:
+        return []
+    g = group[layer]
+    names = [_text(n) for n in g.attrs.get("weight_names", [])]
+    return [np.asarray(g[n]) for n in names]
+
+
+def _build_layer(spec: dict, weights: list[np.ndarray]) -> list[tuple[str, nn.Module]]:
+    """The PyTorch module(s) of one Keras layer, named after it."""
+    cls, cfg = spec["class_name"], spec["config"]
+    name = cfg.get("name", spec.get("name", cls))
+    mods: list[tuple[str, nn.Module]] = []
+    if cls not in SUPPORTED:
+        raise UnsupportedModelError(
+            f"Keras layer '{name}' of type {cls} is not supported; neuronmotif reads {', '.join(SUPPORTED)}.")
+    if cls == "Conv1D":
+        kernel = weights[0]  # (k, in, out)
+        padding = cfg.get("padding", "valid")
+        if padding not in ("valid", "same"):
+            raise UnsupportedModelError(f"Keras layer '{name}' uses padding '{padding}' (valid or same only).")
+        conv = nn.Conv1d(kernel.shape[1], kernel.shape[2], kernel.shape[0],
+                         stride=_single(cfg.get("strides", 1), "stride", name), padding=padding,
+                         dilation=_single(cfg.get("dilation_rate", 1), "dilation", name),
+                         bias=bool(cfg.get("use_bias", True)))
+        with torch.no_grad():
+            conv.weight.copy_(torch.as_tensor(kernel.transpose(2, 1, 0)))
+            if conv.bias is not None:
+                conv.bias.copy_(torch.as_tensor(weights[1]))
+        mods.append((name, conv))
+        act = _activation(cfg.get("activation", "linear"), name)
+        if act is not None:
+            mods.append((f"{name}_activation", act))
+    elif cls == "BatchNormalization":
+        axis = cfg.get("axis", -1)
+        axis = axis[0] if isinstance(axis, list) else axis
+        if axis not in (-1, 2):
+            raise UnsupportedModelError(
+                f"Keras layer '{name}' normalises axis {axis}; only the channel axis is supported.")
+        arrays = list(weights)
+        gamma = arrays.pop(0) if cfg.get("scale", True) else None
+        beta = arrays.pop(0) if cfg.get("center", True) else None
+        mean, var = arrays
+        bn = nn.BatchNorm1d(len(mean), eps=float(cfg.get("epsilon", 1e-3)))
+        with torch.no_grad():
+            bn.running_mean.copy_(torch.as_tensor(mean))
+            bn.running_var.copy_(torch.as_tensor(var))
+            bn.weight.copy_(torch.as_tensor(gamma) if gamma is not None else torch.ones(len(mean)))
+            bn.bias.copy_(torch.as_tensor(beta) if beta is not None else torch.zeros(len(mean)))
+        mods.append((name, bn))
+    elif cls == "Activation":
+        act = _activation(cfg.get("activation"), name)
+        if act is not None:
+            mods.append((name, act))
+    elif cls == "ReLU":
+        if cfg.get("max_value") is not None or cfg.get("negative_slope", 0) or cfg.get("threshold", 0):
+            raise UnsupportedModelError(
+                f"Keras layer '{name}' is a ReLU with a cap, slope or threshold; not supported.")
+        mods.append((name, nn.ReLU()))
+    elif cls == "MaxPooling1D":
+        size = _single(cfg.get("pool_size", 2), "pool size", name)
+        stride = _single(cfg.get("strides") or size, "stride", name)
+        mods.append((name, nn.MaxPool1d(size, stride, ceil_mode=cfg.get("padding", "valid") == "same")))
+    elif cls == "Dropout":
+        mods.append((name, nn.Dropout(float(cfg.get("rate", 0.0)))))
+    elif cls == "Flatten":
+        mods.append((name, ChannelsLastFlatten()))
+    elif cls == "Dense":
+        kernel = weights[0]  # (in, out)
+        dense = nn.Linear(kernel.shape[0], kernel.shape[1], bias=bool(cfg.get("use_bias", True)))
+        with torch.no_grad():
+            dense.weight.copy_(torch.as_tensor(kernel.T))
+            if dense.bias is not None:
+                dense.bias.copy_(torch.as_tensor(weights[1]))
+        mods.append((name, dense))
+        act = _activation(cfg.get("activation", "linear"), name)
+        if act is not None:
+            mods.append((f"{name}_activation", act))
+    return mods
+
+
+def keras_to_torch(config: dict, weight_group) -> KerasModel:
+    """Build the PyTorch twin from a parsed model config and the HDF5 group holding the layer weights."""
+    layers, length = _chain(config)
+    modules: list[tuple[str, nn.Module]] = []
+    for spec in layers:
+        name = spec["config"].get("name", spec.get("name"))
+        modules.extend(_build_layer(spec, _weights(weight_group, name)))
+    sequential = nn.Sequential()
+    for name, module in modules:
+        sequential.add_module(name.replace(".", "_"), module)
+    model = KerasModel(sequential, length)
+    return model.eval()
+
+
+def load_keras(path: Path, config_path: Path | None = None) -> KerasModel:
+    """Load a Keras 2 HDF5 full-model save, or a weights-only file with ``config_path`` (model.to_json())."""
+    import h5py
+
+    if not Path(path).exists():
+        raise NeuronMotifError(f"model file '{path}' does not exist.")
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as exc:
+        raise NeuronMotifError(f"cannot read '{path}' as HDF5 ({exc}); is it a Keras .h5 file?") from exc
+    with handle:
+        if config_path is not None:
+            if not Path(config_path).exists():
+                raise NeuronMotifError(f"--keras-config file '{config_path}' does not exist.")
+            try:
+                config = json.loads(Path(config_path).read_text())
+            except json.JSONDecodeError as exc:
+                raise NeuronMotifError(f"--keras-config '{config_path}' is not JSON from model.to_json().") from exc
+        elif "model_config" in handle.attrs:
+            config = json.loads(_text(handle.attrs["model_config"]))
+        else:
+            raise NeuronMotifError(
+                f"'{path}' holds weights only (no model_config); pass the architecture with "
+                "--keras-config model.json (the text of model.to_json()).")
+        group = handle["model_weights"] if "model_weights" in handle else handle
+        return keras_to_torch(config, group)

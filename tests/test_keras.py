@@ -1,0 +1,125 @@
+"""Keras 2 HDF5 models read with h5py only, checked against an independent NumPy forward pass."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from keras_files import KerasSpec, demo1_spec, demo2_spec, dense_head_spec
+from neuronmotif.cli import main
+from neuronmotif.errors import NeuronMotifError, UnsupportedModelError
+from neuronmotif.keras import load_keras
+from neuronmotif.loading import load_model
+
+
+def onehot_nlc(n, length, seed=0):
+    tokens = np.random.default_rng(seed).integers(0, 4, (n, length))
+    return np.eye(4, dtype=np.float32)[tokens]  # (N, L, 4)
+
+
+@pytest.mark.parametrize("functional", [False, True])
+@pytest.mark.parametrize("make", [demo1_spec, demo2_spec, dense_head_spec])
+def test_forward_matches_numpy(tmp_path, make, functional):
+    spec = make()
+    spec.write(tmp_path / "m.h5", functional=functional)
+    model = load_keras(tmp_path / "m.h5")
+    x = onehot_nlc(16, spec.length)
+    with torch.no_grad():
+        ours = model(torch.as_tensor(x).transpose(1, 2)).numpy()
+    theirs = spec.numpy_forward(x)
+    if ours.ndim == 3:  # conv output (N, C, L) vs Keras (N, L, C)
+        ours = ours.transpose(0, 2, 1)
+    assert ours.shape == theirs.shape
+    assert np.abs(ours - theirs).max() < 1e-5
+
+
+def test_demo2_layers_and_neuron_activation(tmp_path):
+    """The published demo2 RFs, and a neuron's activation = Conv -> BN before the sigmoid."""
+    spec = demo2_spec()
+    spec.write(tmp_path / "demo2.h5")
+    dna = load_model(str(tmp_path / "demo2.h5"))
+    assert [layer.rf for layer in dna.layers] == [7, 12, 22, 42, 82]
+    x = onehot_nlc(4, 82)
+    pre_sigmoid = KerasSpec(82)
+    pre_sigmoid.layers = spec.layers[:-1]
+    expected = pre_sigmoid.numpy_forward(x)[:, 0, 0]
+    ours = dna.activations(torch.as_tensor(x).transpose(1, 2), 5)[:, 0].numpy()
+    assert np.abs(ours - expected).max() < 1e-5
+
+
+def test_weights_only_file_with_json_config(tmp_path):
+    spec = demo1_spec()
+    spec.write(tmp_path / "w.h5", weights_only=True)
+    (tmp_path / "m.json").write_text(json.dumps(spec.sequential_config()))
+    with pytest.raises(NeuronMotifError, match="--keras-config"):
+        load_keras(tmp_path / "w.h5")
+    model = load_keras(tmp_path / "w.h5", config_path=tmp_path / "m.json")
+    x = onehot_nlc(8, 8)
+    with torch.no_grad():
+        ours = model(torch.as_tensor(x).transpose(1, 2)).numpy().transpose(0, 2, 1)
+    assert np.abs(ours - spec.numpy_forward(x)).max() < 1e-5
+
+
+def test_alphabet_applies_to_keras_models(tmp_path):
+    spec = demo1_spec()
+    spec.write(tmp_path / "m.h5")
+    x = onehot_nlc(8, 5)  # layer 1 RF is 5
+    acgt = torch.as_tensor(x).transpose(1, 2)
+    # the model was trained on A, G, C, T channels: feed our ACGT sequences through --alphabet AGCT
+    ours = load_model(str(tmp_path / "m.h5"), alphabet="AGCT").activations(acgt, 1).numpy()
+    w, b = spec.layers[0][2]
+    agct = x[:, :, [0, 2, 1, 3]]
+    expected = np.einsum("nkc,kco->no", agct, w) + b
+    assert np.abs(ours - expected).max() < 1e-5
+
+
+@pytest.mark.parametrize(("cls", "config"), [
+    ("Conv2D", {"filters": 2, "kernel_size": [3, 3]}),
+    ("LSTM", {"units": 4}),
+    ("Lambda", {"function": "x"}),
+    ("MyCustomLayer", {}),
+])
+def test_unsupported_layers_are_named(tmp_path, cls, config):
+    spec = demo1_spec()
+    spec.layers.insert(1, (cls, {"name": "odd_layer", **config}, []))
+    spec.write(tmp_path / "m.h5")
+    with pytest.raises(UnsupportedModelError, match=f"'odd_layer' of type {cls} is not supported"):
+        load_keras(tmp_path / "m.h5")
+
+
+def test_multiple_inputs_are_refused(tmp_path):
+    spec = demo1_spec()
+    spec.write(tmp_path / "m.h5", functional=True)
+    config = spec.functional_config()
+    config["config"]["input_layers"].append(["input_2", 0, 0])
+    (tmp_path / "two.json").write_text(json.dumps(config))
+    spec.write(tmp_path / "w.h5", weights_only=True)
+    with pytest.raises(UnsupportedModelError, match="2 inputs"):
+        load_keras(tmp_path / "w.h5", config_path=tmp_path / "two.json")
+
+
+def test_cli_describes_a_keras_file(tmp_path):
+    demo2_spec().write(tmp_path / "demo2.h5")
+    result = CliRunner().invoke(main, ["describe", str(tmp_path / "demo2.h5")])
+    assert result.exit_code == 0, result.output
+    assert "82" in result.output and "conv1d_5" in result.output
+
+
+def test_not_an_hdf5_file(tmp_path):
+    (tmp_path / "m.h5").write_text("nope")
+    result = CliRunner().invoke(main, ["describe", str(tmp_path / "m.h5")])
+    assert result.exit_code == 2 and "cannot read" in result.output and "Traceback" not in result.output
+
+
+def test_real_keras_model_if_tensorflow_is_installed(tmp_path):
+    tf_keras = pytest.importorskip("tf_keras")
+    layers = tf_keras.layers
+    model = tf_keras.Sequential([layers.Conv1D(4, 5, activation="relu", input_shape=(30, 4)),
+                                 layers.BatchNormalization(), layers.MaxPooling1D(2),
+                                 layers.Conv1D(2, 3, padding="same"), layers.Flatten(), layers.Dense(2)])
+    model.save(tmp_path / "real.h5")
+    x = onehot_nlc(8, 30)
+    ours = load_keras(tmp_path / "real.h5")(torch.as_tensor(x).transpose(1, 2)).detach().numpy()
+    assert np.abs(ours - model.predict(x, verbose=0)).max() < 1e-4
