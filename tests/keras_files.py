@@ -97,8 +97,12 @@ class KerasSpec:
                 h = (h - mean) / np.sqrt(var + cfg["epsilon"]) * gamma + beta
             elif cls == "Activation":
                 h = acts[cfg["activation"]](h)
+            elif cls == "ReLU":
+                h = np.maximum(h, 0)
             elif cls == "MaxPooling1D":
                 p = cfg["pool_size"][0]
+                if cfg["padding"] == "same" and h.shape[1] % p:  # Keras pads the right end
+                    h = np.pad(h, ((0, 0), (0, p - h.shape[1] % p), (0, 0)), constant_values=-np.inf)
                 n_out = h.shape[1] // p
                 h = h[:, : n_out * p].reshape(h.shape[0], n_out, p, h.shape[2]).max(axis=2)
             elif cls == "Flatten":
@@ -127,9 +131,10 @@ def demo2_spec():
 
 
 def dense_head_spec():
-    """40 bp -> Conv1D 'same' (exponential) -> MaxPool 4 -> Flatten -> Dense relu -> Dropout -> Dense sigmoid."""
-    s = KerasSpec(40, seed=3).conv("conv1d_1", 6, 8, padding="same", activation="exponential")
-    s.add("MaxPooling1D", "max_pooling1d_1", pool_size=[4], strides=[4], padding="valid")
+    """38 bp -> Conv1D 'same' (exponential) -> MaxPool 4 'same' -> ReLU -> Flatten -> Dense relu -> Dropout -> Dense."""
+    s = KerasSpec(38, seed=3).conv("conv1d_1", 6, 8, padding="same", activation="exponential")
+    s.add("MaxPooling1D", "max_pooling1d_1", pool_size=[4], strides=[4], padding="same")
+    s.add("ReLU", "re_lu_1")
     s.add("Flatten", "flatten_1")
     s.dense("dense_1", 5, 10 * 6, activation="relu").add("Dropout", "dropout_1", rate=0.2)
     return s.dense("dense_2", 3, 5, activation="sigmoid")

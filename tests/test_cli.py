@@ -154,3 +154,18 @@ def test_killed_run_resumes_to_the_same_files(tmp_path, weights):
         b = (tmp_path / "whole" / f"layer_{layer}" / "neurons.tsv").read_text()
         assert _without_seconds(a) == _without_seconds(b)
     assert not partial.exists()
+
+
+def test_keep_samples_stores_compact_sequences(tmp_path, weights):
+    import numpy as np
+
+    out = tmp_path / "o"
+    result = invoke("run", f"{TOY}:FunctionalCNN", "--weights", weights, "-o", out, "--layers", "1",
+                    "--keep-samples", *FAST)
+    assert result.exit_code == 0, result.output
+    rows = (out / "layer_1" / "neurons.tsv").read_text().splitlines()[1:]
+    for row in rows:
+        neuron, n_sequences = int(row.split("\t")[0]), int(row.split("\t")[2])
+        with np.load(out / "layer_1" / "samples" / f"neuron_{neuron}.npz") as sample:
+            assert sample["tokens"].dtype == np.uint8 and sample["tokens"].shape == (n_sequences, 8)
+            assert sample["acts"].dtype == np.float32 and (sample["acts"] > 0).all()

@@ -159,6 +159,17 @@ def _weights(group, layer: str) -> list[np.ndarray]:
     return [np.asarray(g[n]) for n in names]
 
 
+def _affine_with_activation(name: str, module: nn.Module, weight: np.ndarray, weights: list[np.ndarray],
+                            cfg: dict) -> list[tuple[str, nn.Module]]:
+    """Load a Conv1d/Linear (weight already in PyTorch order, bias = weights[1]) and its activation argument."""
+    with torch.no_grad():
+        module.weight.copy_(torch.as_tensor(np.ascontiguousarray(weight)))
+        if module.bias is not None:
+            module.bias.copy_(torch.as_tensor(weights[1]))
+    act = _activation(cfg.get("activation", "linear"), name)
+    return [(name, module)] + ([(f"{name}_activation", act)] if act is not None else [])
+
+
 def _build_layer(spec: dict, weights: list[np.ndarray]) -> list[tuple[str, nn.Module]]:
     """The PyTorch module(s) of one Keras layer, named after it."""
     cls, cfg = spec["class_name"], spec["config"]
@@ -176,14 +187,7 @@ def _build_layer(spec: dict, weights: list[np.ndarray]) -> list[tuple[str, nn.Mo
                          stride=_single(cfg.get("strides", 1), "stride", name), padding=padding,
                          dilation=_single(cfg.get("dilation_rate", 1), "dilation", name),
                          bias=bool(cfg.get("use_bias", True)))
-        with torch.no_grad():
-            conv.weight.copy_(torch.as_tensor(kernel.transpose(2, 1, 0)))
-            if conv.bias is not None:
-                conv.bias.copy_(torch.as_tensor(weights[1]))
-        mods.append((name, conv))
-        act = _activation(cfg.get("activation", "linear"), name)
-        if act is not None:
-            mods.append((f"{name}_activation", act))
+        mods.extend(_affine_with_activation(name, conv, kernel.transpose(2, 1, 0), weights, cfg))
     elif cls == "BatchNormalization":
         axis = cfg.get("axis", -1)
         axis = axis[0] if isinstance(axis, list) else axis
@@ -221,14 +225,7 @@ def _build_layer(spec: dict, weights: list[np.ndarray]) -> list[tuple[str, nn.Mo
     elif cls == "Dense":
         kernel = weights[0]  # (in, out)
         dense = nn.Linear(kernel.shape[0], kernel.shape[1], bias=bool(cfg.get("use_bias", True)))
-        with torch.no_grad():
-            dense.weight.copy_(torch.as_tensor(kernel.T))
-            if dense.bias is not None:
-                dense.bias.copy_(torch.as_tensor(weights[1]))
-        mods.append((name, dense))
-        act = _activation(cfg.get("activation", "linear"), name)
-        if act is not None:
-            mods.append((f"{name}_activation", act))
+        mods.extend(_affine_with_activation(name, dense, kernel.T, weights, cfg))
     return mods
 
 
