@@ -59,8 +59,9 @@ class EvalTimer:
 
 
 def throughput(model: DNAModel, layer: int, n: int = 4096) -> tuple[float, float]:
-    """(forward seqs/s, forward+backward seqs/s) for one layer on random sequences."""
+    """(forward seqs/s, forward+backward seqs/s) for one layer on random sequences (one budgeted batch)."""
     rf = model.layer(layer).rf
+    n = model.batch_size(layer, n)
     x = one_hot(np.random.default_rng(0).integers(0, 4, (n, rf)), model.device)
     with torch.no_grad():
         model.activations(x[:64], layer)
@@ -100,6 +101,9 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--bd10-generations", type=int, default=10)
     parser.add_argument("--bd10-neurons", type=int, default=2)
+    parser.add_argument("--bd10-from", type=int, default=1,
+                        help="First BD-10 layer to measure (earlier ones are skipped; the GA then starts random).")
+    parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--out", default="bench_out")
     args = parser.parse_args()
     torch.manual_seed(0)
@@ -111,7 +115,14 @@ def main() -> None:
           "in model eval | peak RSS GB | note |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
 
-    # demo model: trained as in `neuronmotif demo`, every neuron of every layer
+    if not args.skip_demo:
+        bench_demo(args)
+    bench_bd10(args)
+    print(f"\npeak RSS of the whole benchmark: {peak_rss_gb():.2f} GB (target < 4 GB)")
+
+
+def bench_demo(args) -> None:
+    """The demo model, trained as in `neuronmotif demo`: every neuron of every layer."""
     data = demo_data(0)
     model, _ = demo_model(data, 0)
     dna = DNAModel(model, device=args.device)
@@ -127,15 +138,18 @@ def main() -> None:
         target = " target < 15 s/neuron" if layer == 3 else ""
         row("demo", layer, dna.layer(layer), fwd, bwd, wall, n, share, f"all neurons{target}")
 
-    # BD-10-shaped model, random weights, 600 bp input
+
+
+def bench_bd10(args) -> None:
+    """BD-10-shaped model, random weights, 600 bp input."""
     bd = DNAModel(bd10_like(n_tasks=164), device=args.device)
     store = RunDirectory(Path(args.out) / "bd10")
     store.prepare({"seed": 0, "parameters": {}, "model_fingerprint": "bd10", "layers": []}, overwrite=True)
     lower = None
     last = 6 if args.quick else 10
-    for layer in range(1, last + 1):
+    for layer in range(args.bd10_from, last + 1):
         spec = bd.layer(layer)
-        fwd, bwd = throughput(bd, layer, n=2048 if spec.rf > 50 else 4096)
+        fwd, bwd = throughput(bd, layer)
         exhaustive = spec.rf <= 10
         gens = args.bd10_generations
         cfg = RunConfig(sampling=SamplingConfig(max_iter=gens, patience=gens), seed=0,
@@ -148,7 +162,6 @@ def main() -> None:
         if exhaustive:
             note += f"; layer total {wall:.1f} s"
         row("BD-10", layer, spec, fwd, bwd, wall, n, share, note)
-    print(f"\npeak RSS of the whole benchmark: {peak_rss_gb():.2f} GB (target < 4 GB)")
 
 
 if __name__ == "__main__":

@@ -60,9 +60,10 @@ def _features(model: DNAModel, layer: int, tokens: np.ndarray, config: DemixConf
               rng: np.random.Generator) -> np.ndarray:
     """Flattened feature map (N, C*L) of ``layer`` over the sequences, projected if too wide."""
     chunks, projection = [], None
+    batch = model.batch_size(layer, config.eval_batch, length=tokens.shape[1])
     with torch.no_grad():
-        for s in range(0, len(tokens), config.eval_batch):
-            fmap = model.feature_maps(one_hot(tokens[s:s + config.eval_batch], model.device), [layer])[layer]
+        for s in range(0, len(tokens), batch):
+            fmap = model.feature_maps(one_hot(tokens[s:s + batch], model.device), [layer])[layer]
             flat = fmap.flatten(1).float()
             if flat.shape[1] > config.max_features:
                 if projection is None:

@@ -267,6 +267,7 @@ class DNAModel:
         graph = _Graph(gm)
         self.steps = [_make_step(graph, node) for node in graph.chain()]
         self.layers = _find_layers(self.steps)
+        self._activation_bytes: dict[tuple[int, int], int] = {}
         self._check_runs()
 
     # ----------------------------------------------------------------------------------------------
@@ -322,6 +323,35 @@ class DNAModel:
         torch.Tensor, shape (N, C)
         """
         return self.feature_maps(x, [layer])[layer][:, :, 0]
+
+    def activation_bytes(self, layer: int, length: int | None = None) -> int:
+        """Bytes of the intermediate tensors (float32) of one sequence evaluated up to ``layer``.
+
+        ``length`` defaults to the layer's receptive field. Used to size batches to a memory budget.
+        """
+        spec = self.layer(layer)
+        length = length or spec.rf
+        key = (layer, length)
+        if key not in self._activation_bytes:
+            h = torch.zeros(1, 4, length, device=self.device)
+            h[:, 0] = 1.0
+            total = 0
+            with torch.no_grad():
+                h = self.to_model_input(h)
+                for step in self.steps[: spec.out_step + 1]:
+                    h = step.fn(h)
+                    total += h.numel() * 4 if torch.is_tensor(h) else 0
+            self._activation_bytes[key] = total
+        return self._activation_bytes[key]
+
+    def batch_size(self, layer: int, cap: int, length: int | None = None, budget_mb: float = 256.0) -> int:
+        """Sequences per forward pass so that one pass's intermediate tensors stay near ``budget_mb``.
+
+        With backward passes the peak is a small multiple of the budget; the default keeps a BD-10 layer
+        well under 4 GB of resident memory.
+        """
+        per_sequence = max(1, self.activation_bytes(layer, length))
+        return int(max(16, min(cap, budget_mb * 2**20 // per_sequence)))
 
     def describe(self) -> list[dict]:
         """The layer table: one dict per conv layer (index, name, channels, kernel, pools, RF)."""

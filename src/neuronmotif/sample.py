@@ -202,9 +202,10 @@ def enumerate_exhaustive(model: DNAModel, layer: int, neurons: list[int], config
                            np.random.default_rng([seed, layer, n]), deduplicate=False, top_k=1)
                 for n in neurons}
     columns = torch.tensor(neurons, device=model.device)
+    batch = model.batch_size(layer, config.eval_batch)
     with torch.no_grad():
-        for start in range(0, total, config.eval_batch):
-            tokens = all_sequences(rf, start, min(total, start + config.eval_batch))
+        for start in range(0, total, batch):
+            tokens = all_sequences(rf, start, min(total, start + batch))
             acts = model.activations(one_hot(tokens, model.device), layer).index_select(1, columns)
             acts = acts.float().cpu().numpy()
             for k, n in enumerate(neurons):
@@ -303,7 +304,7 @@ class _Evaluator:
     """Activations (and gradients) of several neurons of one layer, each on its own rows."""
 
     def __init__(self, model: DNAModel, layer: int, batch: int):
-        self.model, self.layer, self.batch = model, layer, batch
+        self.model, self.layer, self.batch = model, layer, model.batch_size(layer, batch)
 
     def __call__(self, tokens: torch.Tensor, columns: torch.Tensor, grad: bool):
         """tokens (K, N, rf) long, columns (K,) -> acts (K, N) and gradients (K, N, 4, rf) or None."""
