@@ -12,7 +12,6 @@ from neuronmotif.pipeline import run
 def test_layer1_neuron_crm_matches_planted_motif(single_motif_model, tmp_path):
     model, data = single_motif_model
     results = run(DNAModel(model), tmp_path, layers=[1], config=fast_config(), progress=False)
-    assert all(r.status != "dead" for r in results[1]) or len(results[1]) > 1
     best = max(align(data.ppms[KLF1], c.ppm).correlation for r in results[1] for c in r.crms)
     assert best > 0.8, f"best layer-1 CRM correlates {best:.2f} with KLF1"
 
