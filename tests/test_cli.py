@@ -37,8 +37,11 @@ def assert_user_error(result, *fragments):
 def test_describe_prints_the_layer_table(weights):
     result = invoke("describe", f"{TOY}:FunctionalCNN", "--weights", weights)
     assert result.exit_code == 0, result.output
-    assert "conv1" in result.output and "conv2" in result.output
-    assert "13" in result.output  # layer-2 receptive field: (3 * 2) + 8 - 1
+    rows = {cells[2]: cells for line in result.output.splitlines()
+            if len(cells := [c.strip() for c in line.split("│")]) > 9}
+    # layer, module, in, out, kernel, pool after, pool below, RF (bp), activation
+    assert rows["conv1"][1:10] == ["1", "conv1", "4", "4", "8", "2", "1", "8", "relu"]
+    assert rows["conv2"][1:10] == ["2", "conv2", "4", "4", "3", "1", "2", "13", "relu"]  # RF (1 + 3 - 1) * 2 + 7
 
 
 def test_missing_weights_file(tmp_path):
@@ -143,6 +146,7 @@ def test_killed_run_resumes_to_the_same_files(tmp_path, weights):
     proc.wait()
     assert not (out / "layer_2" / "neurons.tsv").exists(), "the run finished before it could be interrupted"
     assert (out / "layer_1" / "neurons.tsv").exists()
+    finished = {p: p.stat().st_mtime_ns for p in (out / "layer_1").iterdir()}
 
     subprocess.run(args + ["-o", str(out)], check=True, capture_output=True, timeout=300)
     for name in ("crms.meme", "crms.tsv"):
@@ -154,6 +158,7 @@ def test_killed_run_resumes_to_the_same_files(tmp_path, weights):
         b = (tmp_path / "whole" / f"layer_{layer}" / "neurons.tsv").read_text()
         assert _without_seconds(a) == _without_seconds(b)
     assert not partial.exists()
+    assert {p: p.stat().st_mtime_ns for p in (out / "layer_1").iterdir()} == finished, "finished layer recomputed"
 
 
 def test_keep_samples_stores_compact_sequences(tmp_path, weights):

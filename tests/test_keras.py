@@ -107,6 +107,12 @@ def test_cli_describes_a_keras_file(tmp_path):
     assert "82" in result.output and "conv1d_5" in result.output
 
 
+def test_keras3_archive_is_refused_with_the_fix(tmp_path):
+    (tmp_path / "m.keras").write_bytes(b"PK")
+    result = CliRunner().invoke(main, ["describe", str(tmp_path / "m.keras")])
+    assert result.exit_code == 2 and "model.save('model.h5')" in result.output, result.output
+
+
 def test_not_an_hdf5_file(tmp_path):
     (tmp_path / "m.h5").write_text("nope")
     result = CliRunner().invoke(main, ["describe", str(tmp_path / "m.h5")])

@@ -22,8 +22,8 @@ def test_pooled_layer2_neuron_is_demixed_into_shifted_copies(single_motif_model,
     results = run(DNAModel(model), tmp_path, layers=[1, 2], config=fast_config(), progress=False)
     shifted = []
     for r in results[2]:
-        offsets = {align(data.ppms[KLF1], c.ppm).offset for c in r.crms
-                   if align(data.ppms[KLF1], c.ppm).correlation > 0.8}
+        alignments = [align(data.ppms[KLF1], c.ppm) for c in r.crms]
+        offsets = {a.offset for a in alignments if a.correlation > 0.8}
         if len(offsets) >= 2:
             shifted.append((r.neuron, sorted(offsets)))
     assert shifted, "no layer-2 neuron has CRMs holding KLF1 at different offsets"
@@ -60,6 +60,9 @@ def test_same_seed_gives_identical_files(single_motif_model, tmp_path):
         run(DNAModel(model), tmp_path / name, layers=[1, 2], config=fast_config(seed=7), progress=False)
     for f in ("layer_1/crms.meme", "layer_2/crms.meme", "layer_2/crms.tsv"):
         assert (tmp_path / "a" / f).read_text() == (tmp_path / "b" / f).read_text(), f
+    # and the seed is really used: another seed gives another GA sample
+    run(DNAModel(model), tmp_path / "c", layers=[1, 2], config=fast_config(seed=8), progress=False)
+    assert (tmp_path / "c" / "layer_2/crms.tsv").read_text() != (tmp_path / "a" / "layer_2/crms.tsv").read_text()
 
 
 def test_dead_neuron_is_reported_not_raised(single_motif_model, tmp_path):

@@ -15,7 +15,7 @@ from torch import nn
 from .errors import NeuronMotifError
 from .model import DNAModel
 
-KERAS_SUFFIXES = (".h5", ".hdf5", ".keras")
+KERAS_SUFFIXES = (".h5", ".hdf5")
 
 
 def load_module(spec: str, weights: str | None = None, model_kwargs: str | dict | None = None,
@@ -36,6 +36,10 @@ def load_module(spec: str, weights: str | None = None, model_kwargs: str | dict 
     """
     if spec.endswith(".pt2"):
         return _load_exported(Path(spec))
+    if spec.lower().endswith(".keras"):
+        raise NeuronMotifError(
+            f"'{spec}' is a Keras 3 .keras archive, which is not read yet; save the model in the Keras 2 HDF5 "
+            "format (model.save('model.h5')) and pass that file.")
     if spec.lower().endswith(KERAS_SUFFIXES):
         from .keras import load_keras
 

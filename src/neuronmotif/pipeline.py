@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .demix import DemixConfig, demix_neuron
+from .errors import NeuronMotifError
 from .model import NONNEGATIVE_ACTIVATIONS, DNAModel
 from .sample import LowerLayerMotifs, SamplingConfig, enumerate_exhaustive, genetic_sample
 from .store import NeuronResult, RunDirectory
@@ -70,8 +71,6 @@ def versions() -> dict[str, str]:
 
 def parse_layers(text: str | None, n_layers: int) -> list[int]:
     """'1-3', '2', '1,3' or None (all) -> sorted 1-based layer numbers, checked against the model."""
-    from .errors import NeuronMotifError
-
     if text is None or text == "all":
         return list(range(1, n_layers + 1))
     chosen: set[int] = set()

@@ -102,6 +102,9 @@ def consensus_activations(model: DNAModel, layer: int, neuron: int, ppms: np.nda
 
 
 def information_content(ppm: np.ndarray) -> np.ndarray:
-    """Information content in bits of each column of a (4, L) PPM against a uniform background."""
+    """Information content in bits of each column against a uniform background.
+
+    ``ppm`` has shape (4, L) or (P, 4, L); the result has shape (L,) or (P, L).
+    """
     p = np.clip(ppm, 1e-9, 1.0)
-    return 2.0 + (p * np.log2(p)).sum(axis=0)
+    return 2.0 + (p * np.log2(p)).sum(axis=-2)

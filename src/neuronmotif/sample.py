@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from .model import DNAModel
+from .ppm import information_content
 from .sequences import one_hot, stratified_subsample, unique_rows
 
 
@@ -99,9 +100,7 @@ class LowerLayerMotifs:
     def from_ppms(cls, channel: np.ndarray, ppms: np.ndarray, max_activation: np.ndarray,
                   min_informative: int = 3) -> LowerLayerMotifs:
         """Build from CRM PPMs of shape (P, 4, rf_lower); CRMs with too little information are dropped."""
-        p = np.clip(ppms, 1e-9, 1.0)
-        ic = 2.0 + (p * np.log2(p)).sum(axis=1)  # (P, rf) bits
-        strong = ic > 1.0
+        strong = information_content(ppms) > 1.0  # (P, rf)
         keep = strong.sum(axis=1) >= min_informative
         positions = np.arange(ppms.shape[2])
         first = np.where(strong, positions, ppms.shape[2]).min(axis=1)
@@ -367,7 +366,7 @@ def _next_generation(tokens: torch.Tensor, acts: torch.Tensor, size: int, elite_
 
 
 def genetic_sample(model: DNAModel, layer: int, neurons: list[int], lower: LowerLayerMotifs | None,
-                   config: SamplingConfig, seed: int, progress=None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+                   config: SamplingConfig, seed: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """Gradient-guided genetic search for activating sequences of several neurons at once.
 
     Parameters
@@ -382,8 +381,6 @@ def genetic_sample(model: DNAModel, layer: int, neurons: list[int], lower: Lower
     config : SamplingConfig
     seed : int
         Seeds every random draw; the same seed and neuron list give the same result.
-    progress : callable or None
-        Called with the generation number after each generation.
 
     Returns
     -------
@@ -422,8 +419,6 @@ def genetic_sample(model: DNAModel, layer: int, neurons: list[int], lower: Lower
             else:
                 stale[n] += 1
             keep.append(stale[n] <= config.patience)
-        if progress is not None:
-            progress(generation)
         if not any(keep):
             break
         if not all(keep):

@@ -112,20 +112,10 @@ def meme_text(motifs: list[tuple[str, np.ndarray, int]]) -> str:
 
 
 def read_meme(path: Path) -> dict[str, np.ndarray]:
-    """Motifs of a MEME text file as name -> (4, L) PPM (first word of the MOTIF line as name)."""
-    motifs: dict[str, np.ndarray] = {}
-    name, rows, width = None, [], 0
-    for line in Path(path).read_text().splitlines():
-        if line.startswith("MOTIF"):
-            name, rows = line.split()[1], []
-        elif line.startswith("letter-probability") and name is not None:
-            width = int(line.split("w=")[1].split()[0])
-        elif name is not None and width and len(rows) < width and line.strip():
-            rows.append([float(v) for v in line.split()])
-            if len(rows) == width:
-                motifs[name] = np.array(rows).T
-                name, width = None, 0
-    return motifs
+    """Motifs of a MEME text file as name -> (4, L) PPM, the name being the MOTIF line's first word."""
+    from memelite.io import read_meme as memelite_read_meme
+
+    return {key.split()[0]: ppm for key, ppm in memelite_read_meme(str(path)).items()}
 
 
 def _tsv(columns: list[str], rows: list[list]) -> str:
@@ -172,7 +162,7 @@ class RunDirectory:
                 self._clear()
             else:
                 manifest = {**manifest, "layers": sorted(set(old.get("layers", [])) | set(manifest["layers"]))}
-        elif any(p.name != ".write-test" for p in self.path.iterdir()):
+        elif any(self.path.iterdir()):
             raise RunDirectoryError(
                 f"'{self.path}' is not empty and is not a neuronmotif run directory (no run.json); choose an "
                 "empty or new directory with -o.")
