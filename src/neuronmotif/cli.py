@@ -101,17 +101,22 @@ def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet,
               help="Upper bound on independently shifting units per neuron when demixing.")
 @click.option("--neuron-batch", type=int, default=None, help="Neurons searched together by the GA.")
 @click.option("--keep-samples", is_flag=True, help="Keep sampled sequences and activations (layer_<l>/samples/).")
+@click.option("--motif-db", default="JASPAR2024", show_default=True,
+              help="Known motifs for naming: JASPAR2022, JASPAR2024 or JASPAR2026 (CORE vertebrates) or a .meme file.")
 @click.option("--overwrite", is_flag=True, help="Replace a run directory made with another model or parameters.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @_user_errors
 def run_command(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, out, layers, seed,
                 max_samples, population, max_iter, patience, exhaustive_max_rf, max_motif_nb, neuron_batch,
-                keep_samples, overwrite, quiet) -> None:
-    """Sample, demix and build CRMs for every neuron of the chosen layers into OUT."""
+                keep_samples, motif_db, overwrite, quiet) -> None:
+    """Sample, demix and build CRMs for every neuron of the chosen layers into OUT, then name motifs and grammar."""
+    from .annotate import AnnotateConfig, annotate
     from .demix import DemixConfig
+    from .match import load_motif_db
     from .pipeline import RunConfig, parse_layers, run
     from .sample import SamplingConfig
 
+    db = load_motif_db(motif_db)
     dna = _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device)
     chosen = parse_layers(layers, len(dna.layers))
     config = RunConfig(
@@ -120,8 +125,27 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
         demix=DemixConfig(max_motif_nb=max_motif_nb), seed=seed, neuron_batch=neuron_batch,
         keep_samples=keep_samples)
     results = run(dna, out, layers=chosen, config=config, overwrite=overwrite, source=model,
-                  console=err_console, progress=not quiet)
+                  console=err_console, progress=not quiet, grammar=None)
     print_layer_summary(results)
+    print_motif_summary(annotate(out, AnnotateConfig(motif_db=motif_db), db))
+    console.print(f"results in [bold]{out}[/]")
+
+
+@main.command()
+@click.argument("out", type=click.Path())
+@click.option("--motif-db", default="JASPAR2024", show_default=True,
+              help="Known motifs for naming: JASPAR2022, JASPAR2024 or JASPAR2026 (CORE vertebrates) or a .meme file.")
+@click.option("--match-q", default=0.05, show_default=True, help="Report known-motif matches below this q-value.")
+@click.option("--ic-min", default=1.0, show_default=True,
+              help="Bits of (smoothed) information that mark a motif column.")
+@_user_errors
+def grammar(out, motif_db, match_q, ic_min) -> None:
+    """(Re)build motif dictionaries, known-motif names and syntax trees of an existing run directory OUT."""
+    from .annotate import AnnotateConfig, annotate
+    from .segment import SegmentConfig
+
+    config = AnnotateConfig(segment=SegmentConfig(ic_min=ic_min), motif_db=motif_db, match_q=match_q)
+    print_motif_summary(annotate(out, config))
     console.print(f"results in [bold]{out}[/]")
 
 
@@ -137,16 +161,31 @@ def demo(out, seed, overwrite, quiet) -> None:
 
     console.print("[bold]neuronmotif demo[/]: " + "; ".join(
         f"{g.name} ({' '.join(g.motifs)})" for g in DEMO_GRAMMARS))
-    results, rows, aurocs = run_demo(out, seed=seed, overwrite=overwrite, progress=not quiet, console=err_console)
+    results, annotation, rows, aurocs = run_demo(out, seed=seed, overwrite=overwrite, progress=not quiet,
+                                                 console=err_console)
     console.print("validation AUROC per task: " + ", ".join(f"{a:.3f}" for a in aurocs))
     print_layer_summary(results)
-    table = Table(title="Planted motifs and their best CRM (Pearson r of the aligned PPMs)")
-    for col in ("planted", "TF", "layer", "CRM", "r", "detail"):
+    print_motif_summary(annotation)
+    table = Table(title="The truth: planted motifs and pair, matched to the planted matrices")
+    for col in ("planted", "TF", "found as", "detail"):
         table.add_column(col)
     for row in summary_rows(rows):
         table.add_row(*row)
     console.print(table)
     console.print(f"results in [bold]{out}[/]")
+
+
+def print_motif_summary(annotation) -> None:
+    """Distinct motifs, the top named motifs and the top combinations of each layer."""
+    from .annotate import summarize
+
+    table = Table(title=f"Motifs and grammar per layer (names: {annotation.db_source})")
+    for col in ("layer", "motifs", "top named motifs (neurons)", "top named pairs and spacing (neurons)"):
+        table.add_column(col)
+    for row in summarize(annotation):
+        table.add_row(str(row.layer), str(row.n_motifs), ", ".join(f"{n} ({c})" for n, c in row.named) or "-",
+                      "; ".join(f"{n} ({c})" for n, c in row.pairs) or "-")
+    console.print(table)
 
 
 def print_layer_summary(results: dict[int, list[NeuronResult]]) -> None:

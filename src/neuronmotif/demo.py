@@ -1,4 +1,4 @@
-"""The embedded demo: planted JASPAR grammar -> a trained Basset-like CNN -> every layer deciphered.
+"""The embedded demo: planted JASPAR grammar -> a trained Basset-like CNN -> every layer deciphered and named.
 
 Two tasks: a single motif (CEBPB, MA0466.4) and a hard pair (ESRRB MA0141.4, then KLF1 MA0493.3 after
 exactly 3 bp; negatives carry one motif only, a wrong gap or the reverse order). The model has three conv
@@ -8,12 +8,14 @@ offsets and layer 3 can hold the pair.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from .compare import align, place_pair
+from .annotate import Annotation, annotate, find_pair
+from .match import MotifDatabase
 from .model import DNAModel
 from .pipeline import RunConfig, run
 from .simulate import Grammar, SimulatedData, simulate
@@ -24,14 +26,24 @@ DEMO_GRAMMARS = [Grammar("CEBPB", ["MA0466.4"]), Grammar("ESRRB-3bp-KLF1", ["MA0
 
 
 @dataclass
-class MotifRow:
-    """The best CRM for one planted motif (or pair)."""
+class TruthRow:
+    """How the run reports one planted motif or pair.
+
+    Attributes
+    ----------
+    planted : str
+        Matrix id(s).
+    tf : str
+        TF name(s).
+    found : str
+        Where neuronmotif reports it (network motif or neurons), or 'not found'.
+    detail : str
+        q-value, first layer, spacing and order.
+    """
 
     planted: str
     tf: str
-    layer: int
-    crm: str
-    correlation: float
+    found: str
     detail: str
 
 
@@ -46,45 +58,64 @@ def demo_model(data: SimulatedData, seed: int = 0, epochs: int = 6) -> tuple[Bas
     return model, train(model, data.tokens, data.labels, epochs=epochs, seed=seed)
 
 
-def best_matches(results: dict[int, list[NeuronResult]], data: SimulatedData) -> list[MotifRow]:
-    """For each planted motif its best CRM over all layers, and for each pair grammar its best CRM."""
-    crms = [(layer, c) for layer, rs in results.items() for r in rs for c in r.crms]
+def planted_database(data: SimulatedData) -> MotifDatabase:
+    """The planted matrices as a motif database (ids and TF names from JASPAR)."""
+    ids = list(data.ppms)
+    return MotifDatabase("planted motifs", ids, [data.names[m] for m in ids], [data.ppms[m] for m in ids])
+
+
+def truth_table(annotation: Annotation, data: SimulatedData) -> list[TruthRow]:
+    """Each planted motif's network motif (matched to the planted matrices), and each planted pair's neurons.
+
+    ``annotation`` should be matched against :func:`planted_database`, so the names are the truth.
+    """
     rows = []
-    for mid, ppm in data.ppms.items():
-        scored = [(align(ppm, c.ppm), layer, c) for layer, c in crms]
-        if not scored:
+    for mid in data.ppms:
+        hits = [(m, g) for g in annotation.network for m in annotation.matches.get(g.representative.name, [])
+                if m.target_id == mid]
+        if not hits:
+            rows.append(TruthRow(mid, data.names[mid], "not found", ""))
             continue
-        a, layer, c = max(scored, key=lambda s: s[0].correlation)
-        rows.append(MotifRow(mid, data.names[mid], layer, f"L{layer}_N{c.neuron}_C{c.index}", a.correlation,
-                             f"strand {a.strand}, consensus {c.consensus}"))
-    for g in data.grammars:
-        if len(g.motifs) != 2:
+        m, g = min(hits, key=lambda h: h[0].q_value)
+        per_layer = ", ".join(f"L{k}: {v}" for k, v in g.neurons_per_layer().items())
+        rows.append(TruthRow(mid, data.names[mid], f"{g.name} ({g.representative.name})",
+                             f"q = {m.q_value:.1e}; first in layer {g.first_layer}; neurons {per_layer}"))
+    for grammar in data.grammars:
+        if len(grammar.motifs) != 2:
             continue
-        first, second = (data.ppms[m] for m in g.motifs)
-        scored = [(place_pair(c.ppm, first, second), layer, c) for layer, c in crms]
-        p, layer, c = max(scored, key=lambda s: s[0].correlation)
-        rows.append(MotifRow(g.name, " + ".join(data.names[m] for m in g.motifs), layer,
-                             f"L{layer}_N{c.neuron}_C{c.index}", p.correlation,
-                             f"{p.order} order, gap {p.gap} bp (planted: forward, {g.gaps[0][0]} bp), "
-                             f"strand {p.strand}"))
+        first, second = grammar.motifs
+        reports = find_pair(annotation, first, second)
+        planted = f"{grammar.gaps[0][0]}-{grammar.gaps[0][1]} bp" if grammar.gaps[0][0] != grammar.gaps[0][1] \
+            else f"{grammar.gaps[0][0]} bp"
+        label = f"{data.names[first]} then {data.names[second]}"
+        if not reports:
+            rows.append(TruthRow(f"{first} {second}", label, "not found", f"planted: forward, {planted}"))
+            continue
+        spacing = Counter(f"{r.order} {r.gap.label()}" for r in reports if r.gap is not None)
+        neurons = sorted({f"L{r.layer}_N{r.neuron}" for r in reports})
+        rows.append(TruthRow(f"{first} {second}", label, ", ".join(neurons),
+                             "; ".join(f"{k} in {v}" for k, v in spacing.most_common(4))
+                             + f" (planted: forward, {planted})"))
     return rows
 
 
 def run_demo(out: str | Path, seed: int = 0, overwrite: bool = False, progress: bool = True,
-             console=None) -> tuple[dict[int, list[NeuronResult]], list[MotifRow], list[float]]:
-    """Simulate, train, decipher every layer into ``out`` and score the result against the truth."""
+             console=None) -> tuple[dict[int, list[NeuronResult]], Annotation, list[TruthRow], list[float]]:
+    """Simulate, train, decipher every layer into ``out``, name motifs with JASPAR, and check the truth."""
     data = demo_data(seed)
     model, aurocs = demo_model(data, seed)
     results = run(DNAModel(model), out, config=RunConfig(seed=seed), overwrite=overwrite, source="demo",
-                  console=console, progress=progress)
+                  console=console, progress=progress, grammar=None)
     out = Path(out)
     torch.save(model.state_dict(), out / "demo_model.pt")
-    atomic_write_text(out / "planted.meme", meme_text([(f"{m}_{data.names[m]}", p, 1) for m, p in data.ppms.items()]))
-    return results, best_matches(results, data), aurocs
+    atomic_write_text(out / "planted.meme", meme_text([(f"{m} {data.names[m]}", p, 1) for m, p in data.ppms.items()]))
+    annotation = annotate(out)
+    truth = annotate(out, db=planted_database(data), write=False)
+    return results, annotation, truth_table(truth, data), aurocs
 
 
-def summary_rows(rows: list[MotifRow]) -> list[list[str]]:
-    return [[r.planted, r.tf, str(r.layer), r.crm, f"{r.correlation:.3f}", r.detail] for r in rows]
+def summary_rows(rows: list[TruthRow]) -> list[list[str]]:
+    return [[r.planted, r.tf, r.found, r.detail] for r in rows]
 
 
-__all__ = ["DEMO_GRAMMARS", "best_matches", "demo_data", "demo_model", "run_demo", "summary_rows"]
+__all__ = ["DEMO_GRAMMARS", "demo_data", "demo_model", "planted_database", "run_demo", "summary_rows", "truth_table"]

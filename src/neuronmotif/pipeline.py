@@ -19,11 +19,15 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from .annotate import AnnotateConfig, annotate
 from .demix import DemixConfig, demix_neuron
 from .errors import NeuronMotifError
+from .match import MotifDatabase, load_motif_db
 from .model import NONNEGATIVE_ACTIVATIONS, DNAModel
 from .sample import LowerLayerMotifs, SamplingConfig, enumerate_exhaustive, genetic_sample
 from .store import NeuronResult, RunDirectory
+
+DEFAULT_ANNOTATION = AnnotateConfig()
 
 
 @dataclass
@@ -169,8 +173,9 @@ class _Layer:
 
 def run(model: DNAModel, out: str | Path, *, layers: Sequence[int] | None = None, config: RunConfig | None = None,
         overwrite: bool = False, source: str = "", console: Console | None = None,
-        progress: bool = True) -> dict[int, list[NeuronResult]]:
-    """Decipher the requested layers of a model into a run directory.
+        progress: bool = True, grammar: AnnotateConfig | None = DEFAULT_ANNOTATION,
+        motif_db: MotifDatabase | None = None) -> dict[int, list[NeuronResult]]:
+    """Decipher the requested layers of a model into a run directory, then name motifs and grammar.
 
     Parameters
     ----------
@@ -187,6 +192,12 @@ def run(model: DNAModel, out: str | Path, *, layers: Sequence[int] | None = None
     console : rich Console or None
     progress : bool
         Show progress bars.
+    grammar : AnnotateConfig or None
+        Settings of the motif, name and grammar stage (:func:`neuronmotif.annotate.annotate`), run on
+        every finished layer at the end; None skips it.
+    motif_db : MotifDatabase or None
+        Known motifs (default: loaded from ``grammar.motif_db`` before sampling starts, so a bad
+        database fails fast).
 
     Returns
     -------
@@ -194,6 +205,8 @@ def run(model: DNAModel, out: str | Path, *, layers: Sequence[int] | None = None
     """
     config = config or RunConfig()
     console = console or Console(stderr=True)
+    if grammar is not None and motif_db is None:
+        motif_db = load_motif_db(grammar.motif_db)
     layers = sorted(layers) if layers else list(range(1, len(model.layers) + 1))
     store = RunDirectory(out)
     store.prepare({"versions": versions(), "seed": config.seed, "parameters": config.parameters(),
@@ -226,4 +239,6 @@ def run(model: DNAModel, out: str | Path, *, layers: Sequence[int] | None = None
                 job.run_batch(batch, lambda task=task: bars.advance(task))
             results[layer] = [store.load_neuron(layer, n) for n in range(job.spec.out_channels)]
             store.finish_layer(layer, results[layer])
+    if grammar is not None:
+        annotate(out, grammar, motif_db)
     return results

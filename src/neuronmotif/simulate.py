@@ -55,15 +55,21 @@ class Grammar:
         JASPAR matrix ids in 5'->3' order.
     gaps : list of (int, int)
         Inclusive gap range in bp between adjacent motifs (one per pair); (g, g) is a hard spacing.
+    strands : str
+        '+' plants the grammar as written; '+-' plants each instance (and each hard negative) on a
+        random strand, i.e. half of them as the reverse complement of the whole grammar.
     """
 
     name: str
     motifs: list[str]
     gaps: list[tuple[int, int]] = field(default_factory=list)
+    strands: str = "+"
 
     def __post_init__(self) -> None:
         if len(self.gaps) != max(0, len(self.motifs) - 1):
             raise NeuronMotifError(f"grammar {self.name!r} needs one gap range per adjacent motif pair.")
+        if self.strands not in ("+", "+-"):
+            raise NeuronMotifError(f"grammar {self.name!r}: strands must be '+' or '+-', not {self.strands!r}.")
 
 
 @dataclass
@@ -100,6 +106,12 @@ def _instances(ppm: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     cum = ppm.cumsum(axis=0)
     u = rng.random((n, ppm.shape[1]))
     return (u[:, None, :] > cum[None]).sum(axis=1).clip(0, 3).astype(np.uint8)
+
+
+def _random_strand(tokens: np.ndarray, rng: np.random.Generator) -> None:
+    """Reverse-complement a random half of the rows of (n, L) tokens in place (A<->T, C<->G)."""
+    flip = rng.random(len(tokens)) < 0.5
+    tokens[flip] = 3 - tokens[flip, ::-1]
 
 
 def _plant(tokens: np.ndarray, ids: list[str], gaps: np.ndarray, ppms: dict[str, np.ndarray],
@@ -155,6 +167,8 @@ def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 
         gap_hi = np.array([hi for _, hi in g.gaps], dtype=np.int64)
         gaps = rng.integers(gap_lo, gap_hi + 1, size=(n_per_task, len(g.gaps)))
         _plant(pos, g.motifs, gaps, ppms, rng)
+        if g.strands == "+-":
+            _random_strand(pos, rng)
         blocks.append(pos)
         labels.append(np.full(n_per_task, t))
         if len(g.motifs) > 1:
@@ -170,6 +184,8 @@ def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 
             _plant(wrong, g.motifs, bad_gaps, ppms, rng)
             flipped = neg[2 * third:]
             _plant(flipped, g.motifs[::-1], gaps[: len(flipped), ::-1], ppms, rng)
+            if g.strands == "+-":
+                _random_strand(neg, rng)
             blocks.append(neg)
             labels.append(np.full(n_per_task, -1))
     n_bg = n_per_task if n_background is None else n_background

@@ -118,7 +118,7 @@ def read_meme(path: Path) -> dict[str, np.ndarray]:
     return {key.split()[0]: ppm for key, ppm in memelite_read_meme(str(path)).items()}
 
 
-def _tsv(columns: list[str], rows: list[list]) -> str:
+def tsv_text(columns: list[str], rows: list[list]) -> str:
     return "\t".join(columns) + "\n" + "".join("\t".join(str(v) for v in row) + "\n" for row in rows)
 
 
@@ -174,6 +174,12 @@ class RunDirectory:
             raise RunDirectoryError(f"'{self.path}' is not a neuronmotif run directory (no run.json).")
         return json.loads(path.read_text())
 
+    def record(self, key: str, value) -> None:
+        """Set one top-level entry of run.json (e.g. the parameters of a later stage)."""
+        manifest = self.manifest()
+        manifest[key] = value
+        atomic_write_text(self.path / "run.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
     def _clear(self) -> None:
         for child in self.path.iterdir():
             if child.name.startswith("layer_") or child.name in ("run.json",) or child.name.startswith("motifs."):
@@ -220,10 +226,10 @@ class RunDirectory:
         crms = [(f"L{layer}_N{r.neuron}_C{c.index}", c) for r in results for c in r.crms]
         d = self.layer_dir(layer)
         atomic_write_text(d / "crms.meme", meme_text([(name, c.ppm, c.n_sequences) for name, c in crms]))
-        atomic_write_text(d / "crms.tsv", _tsv(CRM_COLUMNS, [
+        atomic_write_text(d / "crms.tsv", tsv_text(CRM_COLUMNS, [
             [name, c.neuron, c.index, c.n_sequences, _fmt(c.max_activation), _fmt(c.consensus_activation),
              _fmt(c.ratio), c.consensus] for name, c in crms]))
-        atomic_write_text(d / "neurons.tsv", _tsv(NEURON_COLUMNS, [
+        atomic_write_text(d / "neurons.tsv", tsv_text(NEURON_COLUMNS, [
             [r.neuron, r.status, r.n_sequences, _fmt(r.max_activation), _fmt(r.consensus_activation),
              _fmt(r.ratio), len(r.crms), f"{r.seconds:.3f}", r.motif_nb, r.note] for r in results]))
         shutil.rmtree(d / ".partial", ignore_errors=True)

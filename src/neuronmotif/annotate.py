@@ -1,0 +1,519 @@
+"""Stage 5: from a run directory's CRMs to motifs, names, grammar and where each first appears.
+
+:func:`annotate` reads every finished layer of a run directory and, in order:
+
+1. cuts each CRM into segments (:mod:`~neuronmotif.segment`);
+2. builds each neuron's motif dictionary (:mod:`~neuronmotif.dictionary`);
+3. names dictionary motifs and segments against a known-motif database in one call, so q-values are over
+   all comparisons of the run (:mod:`~neuronmotif.match`);
+4. builds each neuron's combinations and syntax trees (:mod:`~neuronmotif.grammar`);
+5. finds, for every dictionary motif and combination, the layers and neurons where it occurs: one
+   TOMTOM per layer of all dictionary motifs of that layer and above against all the layer's segments;
+6. merges the dictionary motifs of the whole network into distinct motifs around leaders (``motifs.tsv``);
+
+and writes ``layer_<l>/dictionary.meme``, ``layer_<l>/matches.tsv``, ``layer_<l>/grammar.json``,
+``motifs.tsv`` and ``motifs.meme``. It never touches the CRM files, so it can be re-run with other
+settings (``neuronmotif grammar OUT``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .dictionary import DictionaryConfig, DictionaryMotif, NeuronDictionary, build_dictionary
+from .errors import RunDirectoryError
+from .grammar import Combination, GapRange, GrammarConfig, build_combinations, gap_range, known_gaps, syntax_tree
+from .match import MATCH_COLUMNS, Match, MotifDatabase, load_motif_db, match_known
+from .segment import Segment, SegmentConfig, segment_crm
+from .similarity import compare_sparse, similar_pairs
+from .store import NeuronResult, RunDirectory, atomic_write_text, meme_text, tsv_text
+
+
+@dataclass(frozen=True)
+class AnnotateConfig:
+    """Every parameter of the motif, name and grammar stage (recorded in run.json and grammar.json).
+
+    Attributes
+    ----------
+    segment, dictionary, grammar : stage configs
+    motif_db : str
+        'JASPAR2022', 'JASPAR2024', 'JASPAR2026' (CORE vertebrates) or a MEME file.
+    match_q : float
+        q-value below which a known-motif match is reported.
+    top_matches : int
+        Matches kept per query.
+    occurrence_q : float
+        q-value below which a segment counts as an occurrence of a dictionary motif in another neuron.
+    """
+
+    segment: SegmentConfig = field(default_factory=SegmentConfig)
+    dictionary: DictionaryConfig = field(default_factory=DictionaryConfig)
+    grammar: GrammarConfig = field(default_factory=GrammarConfig)
+    motif_db: str = "JASPAR2024"
+    match_q: float = 0.05
+    top_matches: int = 5
+    occurrence_q: float = 0.01
+
+    def parameters(self) -> dict:
+        return {**{f"segment.{k}": v for k, v in asdict(self.segment).items()},
+                **{f"dictionary.{k}": v for k, v in asdict(self.dictionary).items()},
+                **{f"grammar.{k}": v for k, v in asdict(self.grammar).items()},
+                "motif_db": self.motif_db, "match_q": self.match_q, "top_matches": self.top_matches,
+                "occurrence_q": self.occurrence_q}
+
+
+@dataclass
+class LayerMotifs:
+    """One layer's segments, dictionaries and combinations, by neuron."""
+
+    layer: int
+    crm_length: int
+    neurons: list[NeuronResult]
+    segments: dict[int, list[Segment]] = field(default_factory=dict)
+    dictionaries: dict[int, NeuronDictionary] = field(default_factory=dict)
+    combinations: dict[int, list[Combination]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def all_segments(self) -> list[Segment]:
+        return [s for n in sorted(self.segments) for s in self.segments[n]]
+
+    def all_motifs(self) -> list[DictionaryMotif]:
+        return [m for n in sorted(self.dictionaries) for m in self.dictionaries[n].motifs]
+
+
+@dataclass
+class NetworkMotif:
+    """A distinct motif of the whole network: dictionary motifs merged across neurons and layers.
+
+    Attributes
+    ----------
+    name : str
+        'G<k>', numbered by the number of neurons using it (most first).
+    representative : DictionaryMotif
+    members : list of DictionaryMotif
+    first_layer : int
+        Earliest layer where a member occurs (in a dictionary or as a matching segment).
+    """
+
+    name: str
+    representative: DictionaryMotif
+    members: list[DictionaryMotif]
+    first_layer: int
+
+    def neurons_per_layer(self) -> dict[int, int]:
+        return dict(sorted(Counter(m.layer for m in {(m.layer, m.neuron): m for m in self.members}.values()).items()))
+
+
+@dataclass
+class Annotation:
+    """Everything :func:`annotate` found in a run directory."""
+
+    layers: dict[int, LayerMotifs]
+    matches: dict[str, list[Match]]
+    occurs_in: dict[str, dict[int, list[int]]]
+    network: list[NetworkMotif]
+    db_source: str
+    parameters: dict
+    config: AnnotateConfig = field(default_factory=AnnotateConfig)
+
+    def best_match(self, motif: DictionaryMotif) -> Match | None:
+        found = self.matches.get(motif.name)
+        return found[0] if found else None
+
+    def combination_label(self, layer: int, neuron: int, index: int) -> str:
+        layer_motifs = self.layers[layer]
+        return _combination_label(layer_motifs.combinations[neuron][index], layer_motifs.dictionaries[neuron],
+                                  self, self.config.grammar)
+
+
+# -- stages ---------------------------------------------------------------------------------------------
+def _layer_motifs(store: RunDirectory, layer: int, config: AnnotateConfig) -> LayerMotifs:
+    results = store.load_layer(layer)
+    lengths = {c.ppm.shape[1] for r in results for c in r.crms}
+    out = LayerMotifs(layer, max(lengths) if lengths else 0, results)
+    start = time.perf_counter()
+    for r in results:
+        out.segments[r.neuron] = [s for c in r.crms for s in segment_crm(c, layer, config.segment)]
+    out.seconds["segment"] = time.perf_counter() - start
+    start = time.perf_counter()
+    for r in results:
+        out.dictionaries[r.neuron] = build_dictionary(out.segments[r.neuron], layer, r.neuron, config.dictionary)
+    out.seconds["dictionary"] = time.perf_counter() - start
+    start = time.perf_counter()
+    for r in results:
+        out.combinations[r.neuron] = build_combinations(out.dictionaries[r.neuron], out.crm_length)
+    out.seconds["grammar"] = time.perf_counter() - start
+    return out
+
+
+def _cross_layer(layers: dict[int, LayerMotifs], q_threshold: float,
+                 min_overlap: float) -> dict[str, dict[int, list[int]]]:
+    """For every dictionary motif and combination: layer -> neurons where it occurs (layers up to its own).
+
+    One TOMTOM per layer: every dictionary motif of that layer and the layers above (queries) against
+    every segment of the layer (targets). A motif occurs in a neuron when one of its segments matches at
+    q < ``q_threshold``; a combination occurs when one CRM holds all its motifs, repeats counted.
+    """
+    motifs = [m for lm in layers.values() for m in lm.all_motifs()]
+    occurs: dict[str, dict[int, set[int]]] = {m.name: {m.layer: {m.neuron}} for m in motifs}
+    for lm in layers.values():
+        for neuron, combos in lm.combinations.items():
+            for k, _ in enumerate(combos):
+                occurs[f"L{lm.layer}_N{neuron}_S{k}"] = {lm.layer: {neuron}}
+    for layer, lm in sorted(layers.items()):
+        queries = [m for m in motifs if m.layer >= layer]
+        targets = lm.all_segments()
+        if not queries or not targets:
+            continue
+        hits = compare_sparse([m.ppm for m in queries], [s.ppm for s in targets], p_max=q_threshold)
+        q = hits.q_values()
+        widths_q = np.array([m.width for m in queries])
+        widths_t = np.array([s.width for s in targets])
+        ok = (q < q_threshold) & (hits.overlap >= min_overlap * np.minimum(widths_q[hits.query], widths_t[hits.target]))
+        crm_keys = sorted({(s.neuron, s.crm_index) for s in targets})
+        crm_row = {key: i for i, key in enumerate(crm_keys)}
+        target_crm = np.array([crm_row[(s.neuron, s.crm_index)] for s in targets])
+        counts = np.zeros((len(crm_keys), len(queries)), dtype=np.int32)
+        np.add.at(counts, (target_crm[hits.target[ok]], hits.query[ok]), 1)
+        for qi, ti in zip(hits.query[ok], hits.target[ok], strict=True):
+            occurs[queries[qi].name].setdefault(layer, set()).add(targets[ti].neuron)
+        crm_neuron = np.array([n for n, _ in crm_keys])
+        column = {m.name: i for i, m in enumerate(queries)}
+        for upper, um in layers.items():
+            if upper < layer:
+                continue
+            for neuron, combos in um.combinations.items():
+                names = [m.name for m in um.dictionaries[neuron].motifs]
+                for k, combo in enumerate(combos):
+                    need = Counter(names[motif] for motif, _ in combo.keys)
+                    cols = [column[n] for n in need]
+                    holds = (counts[:, cols] >= np.array(list(need.values()))).all(axis=1)
+                    if holds.any():
+                        occurs[f"L{upper}_N{neuron}_S{k}"].setdefault(layer, set()).update(crm_neuron[holds].tolist())
+    return {name: {layer: sorted(ns) for layer, ns in sorted(by_layer.items())} for name, by_layer in occurs.items()}
+
+
+def _network_motifs(layers: dict[int, LayerMotifs], occurs: dict[str, dict[int, list[int]]],
+                    config: DictionaryConfig) -> list[NetworkMotif]:
+    """Merge every dictionary motif of the network into distinct motifs around leaders.
+
+    Motifs are taken from the best supported (similar to most others, then most occurrences); each joins
+    the leader it is most similar to (TOMTOM q < ``group_q``, overlap as in the dictionary), or becomes a
+    leader. Unlike single linkage (union-find), a partial hybrid motif cannot chain two different
+    network-wide motifs into one: across a whole network such hybrids are common.
+    """
+    motifs = [m for lm in layers.values() for m in lm.all_motifs()]
+    if not motifs:
+        return []
+    pairs, comparison = similar_pairs([m.ppm for m in motifs], config.group_q, config.min_overlap)
+    similar: dict[int, set[int]] = {i: set() for i in range(len(motifs))}
+    for i, j in pairs:
+        similar[i].add(j)
+        similar[j].add(i)
+    order = sorted(range(len(motifs)), key=lambda i: (-len(similar[i]), -len(motifs[i].occurrences), i))
+    leaders: list[int] = []
+    members: dict[int, list[int]] = {}
+    for i in order:
+        candidates = [lead for lead in leaders if lead in similar[i]]
+        if candidates:
+            lead = min(candidates, key=lambda c: max(comparison.p[i, c], comparison.p[c, i]))
+            members[lead].append(i)
+        else:
+            leaders.append(i)
+            members[i] = [i]
+    groups = []
+    for lead in leaders:
+        group = [motifs[i] for i in members[lead]]
+        groups.append((motifs[lead], group, min(min(occurs[m.name]) for m in group)))
+    groups.sort(key=lambda g: (-len({(m.layer, m.neuron) for m in g[1]}), g[2], g[0].name))
+    return [NetworkMotif(f"G{k + 1}", rep, group, first) for k, (rep, group, first) in enumerate(groups)]
+
+
+def annotate(path: str | Path, config: AnnotateConfig | None = None, db: MotifDatabase | None = None,
+             layers: list[int] | None = None, write: bool = True) -> Annotation:
+    """Motifs, names, grammar and first occurrences for every finished layer of a run directory.
+
+    Parameters
+    ----------
+    path : str or Path
+        A run directory written by :func:`neuronmotif.run`.
+    config : AnnotateConfig or None
+    db : MotifDatabase or None
+        Known motifs (default: loaded from ``config.motif_db``).
+    layers : list of int or None
+        Layers to use (default: every finished layer).
+    write : bool
+        Write the files (False: only return the result, e.g. to check against other known motifs).
+
+    Returns
+    -------
+    Annotation (also written to the run directory).
+    """
+    config = config or AnnotateConfig()
+    store = RunDirectory(path)
+    manifest = store.manifest()
+    db = db or load_motif_db(config.motif_db)
+    chosen = layers or [layer for layer in sorted(manifest.get("layers", [])) if store.layer_done(layer)]
+    if not chosen:
+        raise RunDirectoryError(f"'{store.path}' has no finished layer to annotate; run `neuronmotif run` first.")
+    by_layer = {layer: _layer_motifs(store, layer, config) for layer in chosen}
+    start = time.perf_counter()
+    queries = {m.name: m.ppm for lm in by_layer.values() for m in lm.all_motifs()}
+    queries.update({s.name: s.ppm for lm in by_layer.values() for s in lm.all_segments()})
+    matches = match_known(queries, db, config.match_q, config.top_matches)
+    match_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    occurs = _cross_layer(by_layer, config.occurrence_q, config.dictionary.min_overlap)
+    network = _network_motifs(by_layer, occurs, config.dictionary)
+    network_seconds = time.perf_counter() - start
+    for lm in by_layer.values():
+        share = len(lm.neurons) / max(1, sum(len(x.neurons) for x in by_layer.values()))
+        lm.seconds["match"] = match_seconds * share
+        lm.seconds["across_layers"] = network_seconds * share
+    from .pipeline import versions  # the pipeline imports this module
+
+    parameters = {"versions": versions(), "seed": manifest.get("seed"), "parameters": config.parameters(),
+                  "motif_db": db.source}
+    annotation = Annotation(by_layer, matches, occurs, network, db.source, parameters, config)
+    if write:
+        write_annotation(store, annotation)
+    return annotation
+
+
+@dataclass(frozen=True)
+class LayerSummary:
+    """One row of the terminal summary."""
+
+    layer: int
+    n_motifs: int
+    named: list[tuple[str, int]]
+    pairs: list[tuple[str, int]]
+
+
+def _named_pairs(combination: Combination, dictionary: NeuronDictionary, annotation: Annotation) -> set[str]:
+    """'A -[gap]- B' for each adjacent slot pair of a combination whose two motifs are both named."""
+    labels = set()
+    gaps = combination_gaps(combination, dictionary, annotation, annotation.config.grammar)
+    for j, (plain, known) in enumerate(gaps):
+        (ma, sa), (mb, sb) = combination.keys[j], combination.keys[j + 1]
+        a, b = dictionary.motifs[ma], dictionary.motifs[mb]
+        if annotation.best_match(a) and annotation.best_match(b):
+            shown = known or plain
+            labels.add(f"{_motif_label(a, sa, annotation)} -[{shown.label() if shown else '?'}]- "
+                       f"{_motif_label(b, sb, annotation)}")
+    return labels
+
+
+def summarize(annotation: Annotation, top: int = 3) -> list[LayerSummary]:
+    """Per layer: distinct motifs, the most used named motifs and named adjacent pairs (counted in neurons)."""
+    rows = []
+    for layer, lm in sorted(annotation.layers.items()):
+        named: Counter[str] = Counter()
+        for g in annotation.network:
+            best = annotation.best_match(g.representative)
+            if best is not None and g.neurons_per_layer().get(layer):
+                named[best.target_name] += g.neurons_per_layer()[layer]
+        pairs: Counter[str] = Counter()
+        for neuron, found in lm.combinations.items():
+            pairs.update(set().union(*[_named_pairs(c, lm.dictionaries[neuron], annotation) for c in found]))
+        n_motifs = sum(1 for g in annotation.network if g.neurons_per_layer().get(layer))
+        rows.append(LayerSummary(layer, n_motifs, named.most_common(top), pairs.most_common(top)))
+    return rows
+
+
+@dataclass(frozen=True)
+class PairReport:
+    """Two known motifs found adjacent in one combination of one neuron.
+
+    Attributes
+    ----------
+    layer, neuron : int
+    combination : str
+        'L<l>_N<n>_S<k>'.
+    order : str
+        'forward' when the first motif precedes the second reading the first on its + strand, else
+        'reverse'; 'homotypic' when both are the same known motif.
+    gap : GapRange or None
+        bp between the edges of the two known motifs (None when their edges cannot be placed).
+    n_crms : int
+        CRMs of the combination holding both.
+    """
+
+    layer: int
+    neuron: int
+    combination: str
+    order: str
+    gap: GapRange | None
+    n_crms: int
+
+
+def _match_for(annotation: Annotation, motif: DictionaryMotif, target_id: str) -> Match | None:
+    return next((m for m in annotation.matches.get(motif.name, []) if m.target_id == target_id), None)
+
+
+def find_pair(annotation: Annotation, first_id: str, second_id: str) -> list[PairReport]:
+    """Every adjacent pair of slots, in any combination of any neuron, whose motifs match two known motifs.
+
+    A slot matches a known motif when that motif is among its significant matches (not only the best).
+    Gaps are measured between the edges of these two known motifs, in the orientation where the first
+    reads forward.
+    """
+    flip = {"+": "-", "-": "+"}
+    out = []
+    for layer, lm in sorted(annotation.layers.items()):
+        for neuron, combos in sorted(lm.combinations.items()):
+            motifs = lm.dictionaries[neuron].motifs
+            for k, combo in enumerate(combos):
+                for j in range(len(combo.keys) - 1):
+                    (ma, sa), (mb, sb) = combo.keys[j], combo.keys[j + 1]
+                    readings = [(first_id, second_id, "forward")]
+                    if second_id != first_id:
+                        readings.append((second_id, first_id, "reverse"))
+                    for a_id, b_id, reading in readings:
+                        a, b = _match_for(annotation, motifs[ma], a_id), _match_for(annotation, motifs[mb], b_id)
+                        if a is None or b is None:
+                            continue
+                        strand_a = sa if a.strand == "+" else flip[sa]
+                        strand_b = sb if b.strand == "+" else flip[sb]
+                        if strand_a != strand_b and a_id != b_id:
+                            continue  # a homotypic pair may face either way (and palindromes have no strand)
+                        # slot order a, b on the + strand is 'reading'; on the - strand it is the other one
+                        order = reading if strand_a == "+" else ("reverse" if reading == "forward" else "forward")
+                        order = "homotypic" if a_id == b_id else order
+                        gaps = known_gaps(combo, j, {ma: a, mb: b})
+                        out.append(PairReport(layer, neuron, f"L{layer}_N{neuron}_S{k}", order,
+                                              gap_range(gaps, annotation.config.grammar), len(combo.gaps(j))))
+    return out
+
+
+# -- output ---------------------------------------------------------------------------------------------
+def _match_json(match: Match | None) -> dict | None:
+    if match is None:
+        return None
+    return {"id": match.target_id, "name": match.target_name, "q_value": match.q_value, "p_value": match.p_value,
+            "offset": match.offset, "strand": match.strand, "overlap": match.overlap}
+
+
+def _gap_json(g: GapRange | None) -> dict | None:
+    if g is None:
+        return None
+    return {"range": [g.low, g.high], "kind": g.kind, "median": g.median,
+            "counts": {str(k): v for k, v in sorted(g.counts.items())}}
+
+
+def _motif_label(motif: DictionaryMotif, strand: str, annotation: Annotation) -> str:
+    best = annotation.best_match(motif)
+    if best is None:
+        return f"{motif.name}({strand})"
+    flip = {"+": "-", "-": "+"}
+    return f"{best.target_name}({strand if best.strand == '+' else flip[strand]})"
+
+
+def combination_gaps(combination: Combination, dictionary: NeuronDictionary, annotation: Annotation,
+                     config: GrammarConfig) -> list[tuple[GapRange | None, GapRange | None]]:
+    """(gap between dictionary motifs, gap between their known matches) for each adjacent slot pair."""
+    best = {m.index: b for m in dictionary.motifs if (b := annotation.best_match(m)) is not None}
+    return [(gap_range(combination.gaps(j), config), gap_range(known_gaps(combination, j, best), config))
+            for j in range(len(combination.keys) - 1)]
+
+
+def _combination_label(combination: Combination, dictionary: NeuronDictionary, annotation: Annotation,
+                       config: GrammarConfig) -> str:
+    parts = []
+    gaps = combination_gaps(combination, dictionary, annotation, config)
+    for j, (motif, strand) in enumerate(combination.keys):
+        parts.append(_motif_label(dictionary.motifs[motif], strand, annotation))
+        if j < len(gaps):
+            plain, known = gaps[j]
+            shown = known or plain
+            parts.append(f"-[{shown.label() if shown else '?'}]-")
+    return " ".join(parts)
+
+
+def _neuron_json(lm: LayerMotifs, result: NeuronResult, annotation: Annotation, config: GrammarConfig) -> dict:
+    dictionary = lm.dictionaries[result.neuron]
+    motifs = []
+    for m in dictionary.motifs:
+        motifs.append({
+            "motif": m.name, "width": m.width, "consensus": "".join("ACGT"[i] for i in m.ppm.argmax(axis=0)),
+            "n_crms": m.n_crms, "strands": m.strand_counts(),
+            "occurrences": [{"crm": o.segment.crm, "segment": [o.segment.start, o.segment.end], "start": o.start,
+                             "strand": o.strand} for o in m.occurrences],
+            "matches": [_match_json(x) for x in annotation.matches.get(m.name, [])],
+            "first_layer": min(annotation.occurs_in[m.name]),
+            "occurs_in": {str(k): v for k, v in annotation.occurs_in[m.name].items()}})
+    combinations = []
+    for k, combo in enumerate(lm.combinations[result.neuron]):
+        cid = f"L{lm.layer}_N{result.neuron}_S{k}"
+        gaps = combination_gaps(combo, dictionary, annotation, config)
+        leaves = [{"slot": j, "motif": dictionary.motifs[motif].name, "strand": strand,
+                   "known": _match_json(annotation.best_match(dictionary.motifs[motif]))}
+                  for j, (motif, strand) in enumerate(combo.keys)]
+        combinations.append({
+            "combination": cid, "label": _combination_label(combo, dictionary, annotation, config),
+            "slots": leaves,
+            "gaps": [{"after_slot": j, "gap": _gap_json(plain), "known_gap": _gap_json(known)}
+                     for j, (plain, known) in enumerate(gaps)],
+            "tree": syntax_tree(leaves, [known or plain for plain, known in gaps]),
+            "crms": [{"crm": f"L{lm.layer}_N{result.neuron}_C{m.crm_index}", "orientation": m.orientation,
+                      "slots": m.slots, "starts": [i.start for i in m.items]} for m in combo.members],
+            "first_layer": min(annotation.occurs_in[cid]),
+            "occurs_in": {str(k): v for k, v in annotation.occurs_in[cid].items()}})
+    return {"neuron": result.neuron, "status": result.status, "n_crms": len(result.crms), "motifs": motifs,
+            "combinations": combinations}
+
+
+def grammar_json(lm: LayerMotifs, annotation: Annotation) -> dict:
+    """The layer's grammar.json document (schema in the README)."""
+    config = annotation.config.grammar
+    return {"layer": lm.layer, "crm_length": lm.crm_length, "motif_db": annotation.db_source,
+            **annotation.parameters,
+            "neurons": [_neuron_json(lm, r, annotation, config) for r in lm.neurons]}
+
+
+def _matches_tsv(lm: LayerMotifs, annotation: Annotation) -> str:
+    rows = []
+    for kind, names in (("dictionary", [m.name for m in lm.all_motifs()]),
+                        ("segment", [s.name for s in lm.all_segments()])):
+        for name in names:
+            for x in annotation.matches.get(name, []):
+                rows.append([name, kind, x.rank, x.target_id, x.target_name, f"{x.p_value:.3g}", f"{x.q_value:.3g}",
+                             x.offset, x.strand, x.overlap])
+    return tsv_text(["query", "kind", *MATCH_COLUMNS[1:]], rows)
+
+
+NETWORK_COLUMNS = ["motif", "representative", "width", "consensus", "best_match_id", "best_match_name", "q_value",
+                   "first_layer", "n_neurons", "neurons_per_layer", "n_members"]
+
+
+def _motifs_tsv(annotation: Annotation) -> str:
+    rows = []
+    for g in annotation.network:
+        best = annotation.best_match(g.representative)
+        per_layer = ",".join(f"L{k}:{v}" for k, v in g.neurons_per_layer().items())
+        rows.append([g.name, g.representative.name, g.representative.width,
+                     "".join("ACGT"[i] for i in g.representative.ppm.argmax(axis=0)),
+                     best.target_id if best else "", best.target_name if best else "",
+                     f"{best.q_value:.3g}" if best else "", g.first_layer, sum(g.neurons_per_layer().values()),
+                     per_layer, len(g.members)])
+    return tsv_text(NETWORK_COLUMNS, rows)
+
+
+def write_annotation(store: RunDirectory, annotation: Annotation) -> None:
+    """Write the per-layer and whole-network files, and record the parameters in run.json."""
+    for layer, lm in annotation.layers.items():
+        d = store.layer_dir(layer)
+        atomic_write_text(d / "dictionary.meme", meme_text([(m.name, m.ppm, len(m.occurrences))
+                                                             for m in lm.all_motifs()]))
+        atomic_write_text(d / "matches.tsv", _matches_tsv(lm, annotation))
+        atomic_write_text(d / "grammar.json", json.dumps(grammar_json(lm, annotation), indent=1) + "\n")
+    atomic_write_text(store.path / "motifs.tsv", _motifs_tsv(annotation))
+    atomic_write_text(store.path / "motifs.meme", meme_text([(g.name, g.representative.ppm, len(g.members))
+                                                             for g in annotation.network]))
+    store.record("annotation", {**annotation.parameters, "layers": sorted(annotation.layers)})

@@ -1,0 +1,160 @@
+"""Motifs, names and grammar: segments, dictionaries, known-motif matches and syntax (issue #4)."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import ESRRB, KLF1
+from neuronmotif.annotate import annotate, find_pair
+from neuronmotif.compare import align, reverse_complement
+from neuronmotif.demo import planted_database
+from neuronmotif.dictionary import build_dictionary
+from neuronmotif.errors import NeuronMotifError
+from neuronmotif.grammar import build_combinations
+from neuronmotif.match import load_motif_db, match_known
+from neuronmotif.ppm import CRM
+from neuronmotif.segment import segment_bounds, segment_crm
+from neuronmotif.simulate import jaspar_motif
+from neuronmotif.store import RunDirectory, meme_text
+
+
+def _uniform(width: int) -> np.ndarray:
+    return np.full((4, width), 0.25)
+
+
+def _column_of_bits(bits: float, width: int) -> np.ndarray:
+    """Columns (p, q, q, q) whose information content is ``bits``."""
+    from scipy.optimize import brentq
+
+    def ic(p):
+        q = (1 - p) / 3
+        return 2 + p * np.log2(p) + 3 * q * np.log2(q)
+
+    p = brentq(lambda x: ic(x) - bits, 0.2501, 0.9999)
+    return np.tile(np.array([[p], [(1 - p) / 3], [(1 - p) / 3], [(1 - p) / 3]]), (1, width))
+
+
+def test_segments_use_bits_and_keep_the_last_column():
+    klf1, esrrb = jaspar_motif(KLF1)[1], jaspar_motif(ESRRB)[1]
+    ppm = np.concatenate([_uniform(5), klf1, _uniform(4), esrrb], axis=1)
+    bounds = segment_bounds(ppm, n_sequences=5000)
+    assert len(bounds) == 2
+    assert bounds[1][1] == ppm.shape[1], "a motif at the CRM's end lost its last column"
+    assert bounds[0][0] <= 5 and bounds[0][1] >= 5 + klf1.shape[1] - 1
+    # 0.8 bits per column: above the published nats threshold (about 0.56 bits), below 1 bit
+    assert segment_bounds(_column_of_bits(0.8, 20), n_sequences=5000) == []
+    assert segment_bounds(_column_of_bits(1.5, 20), n_sequences=5000) == [(0, 20)]
+
+
+def test_uniform_ppm_gets_no_match_but_a_jaspar_motif_does():
+    rng = np.random.default_rng(0)
+    near_uniform = rng.dirichlet(np.full(4, 50.0), size=20).T
+    found = match_known({"uniform": _uniform(20), "near_uniform": near_uniform,
+                         "klf1": jaspar_motif(KLF1)[1]}, load_motif_db())
+    assert found["uniform"] == [] and found["near_uniform"] == []
+    assert found["klf1"][0].target_id == KLF1 and found["klf1"][0].q_value < 1e-6
+
+
+def test_bad_motif_database_is_refused_with_the_fix(tmp_path):
+    with pytest.raises(NeuronMotifError, match="no such file"):
+        load_motif_db(str(tmp_path / "missing.meme"))
+    bad = tmp_path / "bad.meme"
+    bad.write_text("this is not MEME\n")
+    with pytest.raises(NeuronMotifError, match="MEME"):
+        load_motif_db(str(bad))
+
+
+@pytest.fixture(scope="module")
+def pair_annotations(pair_run, pair_model, tmp_path_factory):
+    """The pair model's run, named with JASPAR (as a user would) and with the planted matrices."""
+    out, _ = pair_run
+    copy = tmp_path_factory.mktemp("annotated") / "run"
+    shutil.copytree(out, copy)
+    jaspar = annotate(copy)
+    planted = annotate(copy, db=planted_database(pair_model[1]), write=False)
+    return copy, jaspar, planted
+
+
+def test_planted_jaspar_motifs_are_named_with_their_tf(pair_annotations):
+    _, jaspar, _ = pair_annotations
+    for planted in (ESRRB, KLF1):
+        motifs = [m.name for lm in jaspar.layers.values() for m in lm.all_motifs()]
+        q = [m.q_value for name in motifs for m in jaspar.matches[name] if m.target_id == planted]
+        assert q and min(q) < 0.05, f"no dictionary motif is named {planted} at q < 0.05"
+
+
+def test_hard_pair_is_reported_with_its_exact_gap_and_order(pair_annotations):
+    """ESRRB then KLF1, 3 bp apart: the pair's most reported spacing is exactly 3 bp, forward."""
+    _, _, planted = pair_annotations
+    reports = [r for r in find_pair(planted, ESRRB, KLF1) if r.gap is not None]
+    assert reports, "no neuron combines ESRRB and KLF1"
+    exact = [r for r in reports if r.gap.kind == "hard" and r.gap.low == 3 and r.order == "forward"]
+    assert exact, f"no hard 3-bp forward pair; reported: {[(r.order, r.gap.label()) for r in reports]}"
+    reverse = [r for r in reports if r.order == "reverse"]
+    assert len(reverse) < len(exact), "the reverse order is reported as often as the planted one"
+
+
+def test_outputs_are_written_and_consistent(pair_annotations):
+    out, jaspar, _ = pair_annotations
+    for layer in (2, 3):
+        doc = json.loads((out / f"layer_{layer}" / "grammar.json").read_text())
+        assert doc["motif_db"].startswith("JASPAR2024") and doc["seed"] == 0 and "memelite" in doc["versions"]
+        names = {m["motif"] for n in doc["neurons"] for m in n["motifs"]}
+        in_meme = {line.split()[1] for line in (out / f"layer_{layer}" / "dictionary.meme").read_text().splitlines()
+                   if line.startswith("MOTIF")}
+        assert names == in_meme and all(n.startswith(f"L{layer}_N") and "_M" in n for n in names)
+        for neuron in doc["neurons"]:
+            for motif in neuron["motifs"]:
+                assert motif["first_layer"] <= layer
+                assert str(layer) in motif["occurs_in"] and neuron["neuron"] in motif["occurs_in"][str(layer)]
+    rows = (out / "motifs.tsv").read_text().splitlines()
+    assert rows[0].split("\t")[:2] == ["motif", "representative"] and len(rows) - 1 == len(jaspar.network)
+    header = (out / "layer_3" / "matches.tsv").read_text().splitlines()[0].split("\t")
+    assert header[:3] == ["query", "kind", "rank"] and "q_value" in header
+    assert RunDirectory(out).manifest()["annotation"]["parameters"]["motif_db"] == "JASPAR2024"
+
+
+def test_motif_and_its_reverse_complement_are_one_entry(pair_run, pair_model):
+    """A neuron whose CRMs hold ESRRB on both strands gets one dictionary entry with both strands.
+
+    The CRMs are the trained model's own; a reverse-complement twin of each is added to the neuron, as
+    a neuron that fires on both strands would have.
+    """
+    _, results = pair_run
+    esrrb = pair_model[1].ppms[ESRRB]
+    neuron = max(results[3], key=lambda r: max((align(esrrb, c.ppm).correlation for c in r.crms), default=0))
+    crms = list(neuron.crms)
+    crms += [CRM(c.neuron, len(crms) + i, reverse_complement(c.ppm), c.n_sequences, c.max_activation,
+                 c.consensus_activation) for i, c in enumerate(neuron.crms)]
+    segments = [s for c in crms for s in segment_crm(c, 3)]
+    dictionary = build_dictionary(segments, 3, neuron.neuron)
+    holding = [m for m in dictionary.motifs if align(esrrb, m.ppm).correlation > 0.8]
+    assert len(holding) == 1, f"ESRRB split over {len(holding)} dictionary entries"
+    strands = holding[0].strand_counts()
+    assert strands["+"] >= 1 and strands["-"] >= 1
+    # and each twin CRM joins its original's combinations, read on its reverse complement
+    combos = build_combinations(dictionary, crms[0].ppm.shape[1])
+    n = len(neuron.crms)
+    twins = {i for i, occ in dictionary.occurrences_by_crm().items() if i >= n}
+    assert twins, "no twin CRM holds a motif"
+    assert all(c.members[0].crm_index < n for c in combos), "a reverse-complement twin started its own combination"
+    joined_reversed = {m.crm_index for c in combos for m in c.members if m.crm_index >= n and m.orientation == "-"}
+    assert joined_reversed == twins
+
+
+def test_grammar_command_rebuilds_names_from_a_meme_database(pair_annotations, pair_model, tmp_path):
+    from click.testing import CliRunner
+
+    from neuronmotif.cli import main
+
+    out, _, _ = pair_annotations
+    data = pair_model[1]
+    db = tmp_path / "planted.meme"
+    db.write_text(meme_text([(f"{m} {data.names[m]}", p, 1) for m, p in data.ppms.items()]))
+    result = CliRunner().invoke(main, ["grammar", str(out), "--motif-db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "KLF1" in result.output and "ESRRB" in result.output
+    named = {row.split("\t")[3] for row in (out / "layer_3" / "matches.tsv").read_text().splitlines()[1:]}
+    assert named <= {ESRRB, KLF1} and named
