@@ -47,8 +47,8 @@ def _synthetic_crm_ppm(rng: np.random.Generator, length: int, motifs: list[np.nd
 def make_synthetic_run(path: Path, rfs: list[int], neurons: int, crms: int, motifs_per_crm: int | None,
                        seed: int = 0) -> None:
     """A run directory with one layer per RF and synthetic CRMs holding planted JASPAR motifs."""
+    from neuronmotif.match import jaspar_motifs
     from neuronmotif.ppm import CRM
-    from neuronmotif.simulate import jaspar_motifs
     from neuronmotif.store import NeuronResult, RunDirectory
 
     rng = np.random.default_rng(seed)

@@ -13,10 +13,9 @@ from neuronmotif.demo import planted_database
 from neuronmotif.dictionary import build_dictionary
 from neuronmotif.errors import NeuronMotifError
 from neuronmotif.grammar import build_combinations
-from neuronmotif.match import load_motif_db, match_known
+from neuronmotif.match import jaspar_motif, load_motif_db, match_known
 from neuronmotif.ppm import CRM
 from neuronmotif.segment import segment_bounds, segment_crm
-from neuronmotif.simulate import jaspar_motif
 from neuronmotif.store import RunDirectory, meme_text
 
 

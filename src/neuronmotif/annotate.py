@@ -22,17 +22,29 @@ import json
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from .dictionary import DictionaryConfig, DictionaryMotif, NeuronDictionary, build_dictionary
 from .errors import RunDirectoryError
-from .grammar import Combination, GapRange, GrammarConfig, build_combinations, gap_range, known_gaps, syntax_tree
+from .grammar import (
+    Combination,
+    GapRange,
+    GrammarConfig,
+    build_combinations,
+    combination_id,
+    gap_range,
+    known_gaps,
+    orient,
+    syntax_tree,
+)
 from .match import MATCH_COLUMNS, Match, MotifDatabase, load_motif_db, match_known
 from .segment import Segment, SegmentConfig, segment_crm
+from .sequences import decode
 from .similarity import compare_sparse, similar_pairs
-from .store import NeuronResult, RunDirectory, atomic_write_text, meme_text, tsv_text
+from .store import NeuronResult, RunDirectory, atomic_write_text, crm_name, meme_text, tsv_text
 
 
 @dataclass(frozen=True)
@@ -106,8 +118,10 @@ class NetworkMotif:
     members: list[DictionaryMotif]
     first_layer: int
 
+    @cached_property
     def neurons_per_layer(self) -> dict[int, int]:
-        return dict(sorted(Counter(m.layer for m in {(m.layer, m.neuron): m for m in self.members}.values()).items()))
+        """Layer -> number of neurons whose dictionary holds a member."""
+        return dict(sorted(Counter(layer for layer, _ in {(m.layer, m.neuron) for m in self.members}).items()))
 
 
 @dataclass
@@ -118,9 +132,13 @@ class Annotation:
     matches: dict[str, list[Match]]
     occurs_in: dict[str, dict[int, list[int]]]
     network: list[NetworkMotif]
-    db_source: str
     parameters: dict
     config: AnnotateConfig = field(default_factory=AnnotateConfig)
+
+    @property
+    def db_source(self) -> str:
+        """Which known-motif database named the motifs."""
+        return self.parameters["motif_db"]
 
     def best_match(self, motif: DictionaryMotif) -> Match | None:
         found = self.matches.get(motif.name)
@@ -152,51 +170,60 @@ def _layer_motifs(store: RunDirectory, layer: int, config: AnnotateConfig) -> La
     return out
 
 
+def _all_motifs(layers: dict[int, LayerMotifs]) -> list[DictionaryMotif]:
+    return [m for lm in layers.values() for m in lm.all_motifs()]
+
+
+def _combination_needs(layers: dict[int, LayerMotifs]) -> list[tuple[str, int, int, Counter]]:
+    """(id, layer, neuron, dictionary-motif name -> how many times it holds it) for every combination."""
+    out = []
+    for layer, lm in layers.items():
+        for neuron, combos in lm.combinations.items():
+            names = [m.name for m in lm.dictionaries[neuron].motifs]
+            out.extend((combination_id(layer, neuron, k), layer, neuron,
+                        Counter(names[motif] for motif, _ in combo.keys)) for k, combo in enumerate(combos))
+    return out
+
+
 def _cross_layer(layers: dict[int, LayerMotifs], q_threshold: float,
                  min_overlap: float) -> dict[str, dict[int, list[int]]]:
     """For every dictionary motif and combination: layer -> neurons where it occurs (layers up to its own).
 
     One TOMTOM per layer: every dictionary motif of that layer and the layers above (queries) against
     every segment of the layer (targets). A motif occurs in a neuron when one of its segments matches at
-    q < ``q_threshold``; a combination occurs when one CRM holds all its motifs, repeats counted.
+    q < ``q_threshold``, aligned over at least ``min_overlap`` of the shorter of the two (a motif may sit
+    inside a longer segment); a combination occurs when one CRM holds all its motifs, repeats counted.
     """
-    motifs = [m for lm in layers.values() for m in lm.all_motifs()]
+    motifs = _all_motifs(layers)
+    needs = _combination_needs(layers)
     occurs: dict[str, dict[int, set[int]]] = {m.name: {m.layer: {m.neuron}} for m in motifs}
-    for lm in layers.values():
-        for neuron, combos in lm.combinations.items():
-            for k, _ in enumerate(combos):
-                occurs[f"L{lm.layer}_N{neuron}_S{k}"] = {lm.layer: {neuron}}
+    occurs.update({cid: {layer: {neuron}} for cid, layer, neuron, _ in needs})
     for layer, lm in sorted(layers.items()):
         queries = [m for m in motifs if m.layer >= layer]
         targets = lm.all_segments()
         if not queries or not targets:
             continue
         hits = compare_sparse([m.ppm for m in queries], [s.ppm for s in targets], p_max=q_threshold)
-        q = hits.q_values()
-        widths_q = np.array([m.width for m in queries])
-        widths_t = np.array([s.width for s in targets])
-        ok = (q < q_threshold) & (hits.overlap >= min_overlap * np.minimum(widths_q[hits.query], widths_t[hits.target]))
+        shorter = np.minimum(np.array([m.width for m in queries])[hits.query],
+                             np.array([s.width for s in targets])[hits.target])
+        ok = (hits.q_values() < q_threshold) & (hits.overlap >= min_overlap * shorter)
+        for qi, ti in zip(hits.query[ok], hits.target[ok], strict=True):
+            occurs[queries[qi].name].setdefault(layer, set()).add(targets[ti].neuron)
+        # CRM x query count matrix: how many segments of each CRM match each dictionary motif
         crm_keys = sorted({(s.neuron, s.crm_index) for s in targets})
         crm_row = {key: i for i, key in enumerate(crm_keys)}
         target_crm = np.array([crm_row[(s.neuron, s.crm_index)] for s in targets])
         counts = np.zeros((len(crm_keys), len(queries)), dtype=np.int32)
         np.add.at(counts, (target_crm[hits.target[ok]], hits.query[ok]), 1)
-        for qi, ti in zip(hits.query[ok], hits.target[ok], strict=True):
-            occurs[queries[qi].name].setdefault(layer, set()).add(targets[ti].neuron)
         crm_neuron = np.array([n for n, _ in crm_keys])
         column = {m.name: i for i, m in enumerate(queries)}
-        for upper, um in layers.items():
-            if upper < layer:
+        for cid, own_layer, _, need in needs:
+            if own_layer < layer:
                 continue
-            for neuron, combos in um.combinations.items():
-                names = [m.name for m in um.dictionaries[neuron].motifs]
-                for k, combo in enumerate(combos):
-                    need = Counter(names[motif] for motif, _ in combo.keys)
-                    cols = [column[n] for n in need]
-                    holds = (counts[:, cols] >= np.array(list(need.values()))).all(axis=1)
-                    if holds.any():
-                        occurs[f"L{upper}_N{neuron}_S{k}"].setdefault(layer, set()).update(crm_neuron[holds].tolist())
-    return {name: {layer: sorted(ns) for layer, ns in sorted(by_layer.items())} for name, by_layer in occurs.items()}
+            holds = (counts[:, [column[n] for n in need]] >= np.array(list(need.values()))).all(axis=1)
+            occurs[cid].setdefault(layer, set()).update(crm_neuron[holds].tolist())
+    return {name: {layer: sorted(ns) for layer, ns in sorted(by_layer.items()) if ns}
+            for name, by_layer in occurs.items()}
 
 
 def _network_motifs(layers: dict[int, LayerMotifs], occurs: dict[str, dict[int, list[int]]],
@@ -208,7 +235,7 @@ def _network_motifs(layers: dict[int, LayerMotifs], occurs: dict[str, dict[int, 
     leader. Unlike single linkage (union-find), a partial hybrid motif cannot chain two different
     network-wide motifs into one: across a whole network such hybrids are common.
     """
-    motifs = [m for lm in layers.values() for m in lm.all_motifs()]
+    motifs = _all_motifs(layers)
     if not motifs:
         return []
     pairs, comparison = similar_pairs([m.ppm for m in motifs], config.group_q, config.min_overlap)
@@ -264,7 +291,7 @@ def annotate(path: str | Path, config: AnnotateConfig | None = None, db: MotifDa
         raise RunDirectoryError(f"'{store.path}' has no finished layer to annotate; run `neuronmotif run` first.")
     by_layer = {layer: _layer_motifs(store, layer, config) for layer in chosen}
     start = time.perf_counter()
-    queries = {m.name: m.ppm for lm in by_layer.values() for m in lm.all_motifs()}
+    queries = {m.name: m.ppm for m in _all_motifs(by_layer)}
     queries.update({s.name: s.ppm for lm in by_layer.values() for s in lm.all_segments()})
     matches = match_known(queries, db, config.match_q, config.top_matches)
     match_seconds = time.perf_counter() - start
@@ -272,15 +299,16 @@ def annotate(path: str | Path, config: AnnotateConfig | None = None, db: MotifDa
     occurs = _cross_layer(by_layer, config.occurrence_q, config.dictionary.min_overlap)
     network = _network_motifs(by_layer, occurs, config.dictionary)
     network_seconds = time.perf_counter() - start
+    n_neurons = max(1, sum(len(lm.neurons) for lm in by_layer.values()))
     for lm in by_layer.values():
-        share = len(lm.neurons) / max(1, sum(len(x.neurons) for x in by_layer.values()))
+        share = len(lm.neurons) / n_neurons
         lm.seconds["match"] = match_seconds * share
         lm.seconds["across_layers"] = network_seconds * share
     from .pipeline import versions  # the pipeline imports this module
 
     parameters = {"versions": versions(), "seed": manifest.get("seed"), "parameters": config.parameters(),
                   "motif_db": db.source}
-    annotation = Annotation(by_layer, matches, occurs, network, db.source, parameters, config)
+    annotation = Annotation(by_layer, matches, occurs, network, parameters, config)
     if write:
         write_annotation(store, annotation)
     return annotation
@@ -304,9 +332,8 @@ def _named_pairs(combination: Combination, dictionary: NeuronDictionary, annotat
         (ma, sa), (mb, sb) = combination.keys[j], combination.keys[j + 1]
         a, b = dictionary.motifs[ma], dictionary.motifs[mb]
         if annotation.best_match(a) and annotation.best_match(b):
-            shown = known or plain
-            labels.add(f"{_motif_label(a, sa, annotation)} -[{shown.label() if shown else '?'}]- "
-                       f"{_motif_label(b, sb, annotation)}")
+            first, second = _motif_label(a, sa, annotation), _motif_label(b, sb, annotation)
+            labels.add(f"{first} {_gap_label(plain, known)} {second}")
     return labels
 
 
@@ -317,12 +344,12 @@ def summarize(annotation: Annotation, top: int = 3) -> list[LayerSummary]:
         named: Counter[str] = Counter()
         for g in annotation.network:
             best = annotation.best_match(g.representative)
-            if best is not None and g.neurons_per_layer().get(layer):
-                named[best.target_name] += g.neurons_per_layer()[layer]
+            if best is not None and g.neurons_per_layer.get(layer):
+                named[best.target_name] += g.neurons_per_layer[layer]
         pairs: Counter[str] = Counter()
         for neuron, found in lm.combinations.items():
             pairs.update(set().union(*[_named_pairs(c, lm.dictionaries[neuron], annotation) for c in found]))
-        n_motifs = sum(1 for g in annotation.network if g.neurons_per_layer().get(layer))
+        n_motifs = sum(1 for g in annotation.network if g.neurons_per_layer.get(layer))
         rows.append(LayerSummary(layer, n_motifs, named.most_common(top), pairs.most_common(top)))
     return rows
 
@@ -364,32 +391,45 @@ def find_pair(annotation: Annotation, first_id: str, second_id: str) -> list[Pai
     Gaps are measured between the edges of these two known motifs, in the orientation where the first
     reads forward.
     """
-    flip = {"+": "-", "-": "+"}
+    readings = [(first_id, second_id, "forward")]
+    if second_id != first_id:
+        readings.append((second_id, first_id, "reverse"))
     out = []
     for layer, lm in sorted(annotation.layers.items()):
         for neuron, combos in sorted(lm.combinations.items()):
             motifs = lm.dictionaries[neuron].motifs
             for k, combo in enumerate(combos):
                 for j in range(len(combo.keys) - 1):
-                    (ma, sa), (mb, sb) = combo.keys[j], combo.keys[j + 1]
-                    readings = [(first_id, second_id, "forward")]
-                    if second_id != first_id:
-                        readings.append((second_id, first_id, "reverse"))
                     for a_id, b_id, reading in readings:
-                        a, b = _match_for(annotation, motifs[ma], a_id), _match_for(annotation, motifs[mb], b_id)
-                        if a is None or b is None:
+                        order = _pair_order(annotation, motifs, combo, j, a_id, b_id, reading)
+                        if order is None:
                             continue
-                        strand_a = sa if a.strand == "+" else flip[sa]
-                        strand_b = sb if b.strand == "+" else flip[sb]
-                        if strand_a != strand_b and a_id != b_id:
-                            continue  # a homotypic pair may face either way (and palindromes have no strand)
-                        # slot order a, b on the + strand is 'reading'; on the - strand it is the other one
-                        order = reading if strand_a == "+" else ("reverse" if reading == "forward" else "forward")
-                        order = "homotypic" if a_id == b_id else order
-                        gaps = known_gaps(combo, j, {ma: a, mb: b})
-                        out.append(PairReport(layer, neuron, f"L{layer}_N{neuron}_S{k}", order,
+                        (ma, _), (mb, _) = combo.keys[j], combo.keys[j + 1]
+                        gaps = known_gaps(combo, j, {ma: _match_for(annotation, motifs[ma], a_id),
+                                                     mb: _match_for(annotation, motifs[mb], b_id)})
+                        out.append(PairReport(layer, neuron, combination_id(layer, neuron, k), order,
                                               gap_range(gaps, annotation.config.grammar), len(combo.gaps(j))))
     return out
+
+
+def _pair_order(annotation: Annotation, motifs: list[DictionaryMotif], combo: Combination, slot: int, a_id: str,
+                b_id: str, reading: str) -> str | None:
+    """The order of known motifs ``a_id`` (slot) and ``b_id`` (slot + 1), or None if they are not there.
+
+    Slot order a, b reads as ``reading`` on the + strand of known motif a, and as the other order on its
+    - strand. Two different motifs must face the same way; a homotypic pair may face either way (and a
+    palindrome has no strand).
+    """
+    (ma, sa), (mb, sb) = combo.keys[slot], combo.keys[slot + 1]
+    a, b = _match_for(annotation, motifs[ma], a_id), _match_for(annotation, motifs[mb], b_id)
+    if a is None or b is None:
+        return None
+    if a_id == b_id:
+        return "homotypic"
+    strand_a, strand_b = orient(sa, a.strand), orient(sb, b.strand)
+    if strand_a != strand_b:
+        return None
+    return reading if strand_a == "+" else ("reverse" if reading == "forward" else "forward")
 
 
 # -- output ---------------------------------------------------------------------------------------------
@@ -411,8 +451,13 @@ def _motif_label(motif: DictionaryMotif, strand: str, annotation: Annotation) ->
     best = annotation.best_match(motif)
     if best is None:
         return f"{motif.name}({strand})"
-    flip = {"+": "-", "-": "+"}
-    return f"{best.target_name}({strand if best.strand == '+' else flip[strand]})"
+    return f"{best.target_name}({orient(strand, best.strand)})"
+
+
+def _gap_label(plain: GapRange | None, known: GapRange | None) -> str:
+    """'-[3 bp]-': the known motifs' gap when both are named, else the dictionary motifs' gap."""
+    shown = known or plain
+    return f"-[{shown.label() if shown else '?'}]-"
 
 
 def combination_gaps(combination: Combination, dictionary: NeuronDictionary, annotation: Annotation,
@@ -430,9 +475,7 @@ def _combination_label(combination: Combination, dictionary: NeuronDictionary, a
     for j, (motif, strand) in enumerate(combination.keys):
         parts.append(_motif_label(dictionary.motifs[motif], strand, annotation))
         if j < len(gaps):
-            plain, known = gaps[j]
-            shown = known or plain
-            parts.append(f"-[{shown.label() if shown else '?'}]-")
+            parts.append(_gap_label(*gaps[j]))
     return " ".join(parts)
 
 
@@ -441,7 +484,7 @@ def _neuron_json(lm: LayerMotifs, result: NeuronResult, annotation: Annotation, 
     motifs = []
     for m in dictionary.motifs:
         motifs.append({
-            "motif": m.name, "width": m.width, "consensus": "".join("ACGT"[i] for i in m.ppm.argmax(axis=0)),
+            "motif": m.name, "width": m.width, "consensus": decode(m.ppm.argmax(axis=0)),
             "n_crms": m.n_crms, "strands": m.strand_counts(),
             "occurrences": [{"crm": o.segment.crm, "segment": [o.segment.start, o.segment.end], "start": o.start,
                              "strand": o.strand} for o in m.occurrences],
@@ -450,7 +493,7 @@ def _neuron_json(lm: LayerMotifs, result: NeuronResult, annotation: Annotation, 
             "occurs_in": {str(k): v for k, v in annotation.occurs_in[m.name].items()}})
     combinations = []
     for k, combo in enumerate(lm.combinations[result.neuron]):
-        cid = f"L{lm.layer}_N{result.neuron}_S{k}"
+        cid = combination_id(lm.layer, result.neuron, k)
         gaps = combination_gaps(combo, dictionary, annotation, config)
         leaves = [{"slot": j, "motif": dictionary.motifs[motif].name, "strand": strand,
                    "known": _match_json(annotation.best_match(dictionary.motifs[motif]))}
@@ -461,7 +504,7 @@ def _neuron_json(lm: LayerMotifs, result: NeuronResult, annotation: Annotation, 
             "gaps": [{"after_slot": j, "gap": _gap_json(plain), "known_gap": _gap_json(known)}
                      for j, (plain, known) in enumerate(gaps)],
             "tree": syntax_tree(leaves, [known or plain for plain, known in gaps]),
-            "crms": [{"crm": f"L{lm.layer}_N{result.neuron}_C{m.crm_index}", "orientation": m.orientation,
+            "crms": [{"crm": crm_name(lm.layer, result.neuron, m.crm_index), "orientation": m.orientation,
                       "slots": m.slots, "starts": [i.start for i in m.items]} for m in combo.members],
             "first_layer": min(annotation.occurs_in[cid]),
             "occurs_in": {str(k): v for k, v in annotation.occurs_in[cid].items()}})
@@ -496,11 +539,11 @@ def _motifs_tsv(annotation: Annotation) -> str:
     rows = []
     for g in annotation.network:
         best = annotation.best_match(g.representative)
-        per_layer = ",".join(f"L{k}:{v}" for k, v in g.neurons_per_layer().items())
+        per_layer = ",".join(f"L{k}:{v}" for k, v in g.neurons_per_layer.items())
         rows.append([g.name, g.representative.name, g.representative.width,
-                     "".join("ACGT"[i] for i in g.representative.ppm.argmax(axis=0)),
+                     decode(g.representative.ppm.argmax(axis=0)),
                      best.target_id if best else "", best.target_name if best else "",
-                     f"{best.q_value:.3g}" if best else "", g.first_layer, sum(g.neurons_per_layer().values()),
+                     f"{best.q_value:.3g}" if best else "", g.first_layer, sum(g.neurons_per_layer.values()),
                      per_layer, len(g.members)])
     return tsv_text(NETWORK_COLUMNS, rows)
 

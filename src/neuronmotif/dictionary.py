@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .ppm import information_content
 from .segment import Segment
 from .similarity import UnionFind, similar_pairs
 
@@ -84,18 +83,21 @@ class DictionaryMotif:
     Attributes
     ----------
     layer, neuron, index : int
-    ppm : np.ndarray, shape (4, w)
-        The representative segment's PPM.
     representative : Segment
+        Its PPM is the motif's PPM.
     occurrences : list of Occurrence
     """
 
     layer: int
     neuron: int
     index: int
-    ppm: np.ndarray
     representative: Segment
     occurrences: list[Occurrence] = field(default_factory=list)
+
+    @property
+    def ppm(self) -> np.ndarray:
+        """The representative segment's PPM, shape (4, w)."""
+        return self.representative.ppm
 
     @property
     def name(self) -> str:
@@ -130,8 +132,9 @@ class NeuronDictionary:
         return {k: sorted(v, key=lambda o: (o.start, o.motif)) for k, v in sorted(out.items())}
 
 
-def _representative(group: list[int], degree: np.ndarray, total_ic: np.ndarray) -> int:
-    return min(group, key=lambda i: (-degree[i], -total_ic[i], i))
+def _representative(group: list[int], degree: np.ndarray, segments: list[Segment]) -> int:
+    """The member similar to most others in its group; ties: more total information, then first."""
+    return min(group, key=lambda i: (-degree[i], -segments[i].mean_ic * segments[i].width, i))
 
 
 def build_dictionary(segments: list[Segment], layer: int, neuron: int,
@@ -150,28 +153,23 @@ def build_dictionary(segments: list[Segment], layer: int, neuron: int,
     """
     if not segments:
         return NeuronDictionary(layer, neuron, [])
-    ppms = [s.ppm for s in segments]
-    pairs, comparison = similar_pairs(ppms, config.group_q, config.min_overlap)
+    pairs, comparison = similar_pairs([s.ppm for s in segments], config.group_q, config.min_overlap)
     sets = UnionFind(len(segments))
     degree = np.zeros(len(segments), dtype=np.int64)
     for i, j in pairs:
         sets.union(i, j)
         degree[i] += 1
         degree[j] += 1
-    total_ic = np.array([information_content(p).sum() for p in ppms])
+    groups = [(_representative(g, degree, segments), g) for g in sets.groups()]
+    groups.sort(key=lambda rg: (-len({segments[i].crm_index for i in rg[1]}), -len(rg[1]),
+                                segments[rg[0]].crm_index, segments[rg[0]].start))
     motifs = []
-    for group in sets.groups():
-        rep = _representative(group, degree, total_ic)
+    for index, (rep, group) in enumerate(groups):
         width = segments[rep].width
         occurrences = []
         for i in group:
-            seg = segments[i]
+            # the representative (target) aligns to segment i (query) at this offset and strand
             offset, strand = (0, "+") if i == rep else (int(comparison.offset[i, rep]), str(comparison.strand[i, rep]))
-            occurrences.append(Occurrence(seg, -1, seg.start - offset, width, strand))
-        motifs.append((segments[rep], occurrences))
-    motifs.sort(key=lambda m: (-len({o.crm_index for o in m[1]}), -len(m[1]), m[0].crm_index, m[0].start))
-    out = []
-    for index, (rep, occurrences) in enumerate(motifs):
-        placed = [Occurrence(o.segment, index, o.start, o.width, o.strand) for o in occurrences]
-        out.append(DictionaryMotif(layer, neuron, index, rep.ppm, rep, placed))
-    return NeuronDictionary(layer, neuron, out)
+            occurrences.append(Occurrence(segments[i], index, segments[i].start - offset, width, strand))
+        motifs.append(DictionaryMotif(layer, neuron, index, segments[rep], occurrences))
+    return NeuronDictionary(layer, neuron, motifs)

@@ -46,6 +46,21 @@ class GrammarConfig:
     bulk: float = 0.8
 
 
+def opposite(strand: str) -> str:
+    """'-' for '+' and '+' for '-'."""
+    return "-" if strand == "+" else "+"
+
+
+def orient(strand: str, relative: str) -> str:
+    """The strand of something that reads on ``relative`` with respect to a motif that reads on ``strand``."""
+    return strand if relative == "+" else opposite(strand)
+
+
+def combination_id(layer: int, neuron: int, index: int) -> str:
+    """'L<l>_N<n>_S<k>', the name of a neuron's k-th combination."""
+    return f"L{layer}_N{neuron}_S{index}"
+
+
 @dataclass(frozen=True)
 class Item:
     """One motif occurrence in a CRM, in the frame of a chosen orientation of that CRM."""
@@ -68,8 +83,7 @@ def crm_items(occurrences: list[Occurrence], crm_length: int, orientation: str =
     """A CRM's occurrences as items, read on ``orientation`` ('-': the CRM's reverse complement)."""
     items = [Item(o.motif, o.strand, o.start, o.width) for o in occurrences]
     if orientation == "-":
-        flip = {"+": "-", "-": "+"}
-        items = [Item(i.motif, flip[i.strand], crm_length - i.end, i.width) for i in items]
+        items = [Item(i.motif, opposite(i.strand), crm_length - i.end, i.width) for i in items]
     return sorted(items, key=lambda i: (i.start, i.motif))
 
 
@@ -101,7 +115,6 @@ class Combination:
     """Motifs that occur together in a fixed order, with the CRMs that hold them."""
 
     keys: list[tuple[int, str]]
-    widths: list[int]
     members: list[Member] = field(default_factory=list)
 
     def slot_means(self) -> np.ndarray:
@@ -175,7 +188,7 @@ def build_combinations(dictionary: NeuronDictionary, crm_length: int) -> list[Co
                 break
         if not joined:
             items = crm_items(occurrences, crm_length)
-            combination = Combination([i.key for i in items], [i.width for i in items])
+            combination = Combination([i.key for i in items])
             combination.add(crm_index, "+", items, list(range(len(items))))
             combinations.append(combination)
     return combinations

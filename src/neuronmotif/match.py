@@ -10,6 +10,7 @@ three columns of at least 1 bit are never matched (TOMTOM gives uniform queries 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,32 @@ from .similarity import compare_sparse, is_informative, reference_motifs
 JASPAR_RELEASES = ("JASPAR2022", "JASPAR2024", "JASPAR2026")
 #: databases smaller than this get the reference set as extra TOMTOM background
 MIN_DATABASE_SIZE = 100
+
+
+@lru_cache(maxsize=4)
+def _jaspar(release: str) -> dict[str, tuple[str, np.ndarray]]:
+    from pyjaspar import jaspardb
+
+    motifs = jaspardb(release=release).fetch_motifs(collection="CORE", tax_group=["vertebrates"])
+    table = {}
+    for m in motifs:
+        counts = np.array([m.counts[b] for b in "ACGT"], dtype=np.float64)
+        ppm = (counts + 0.01) / (counts + 0.01).sum(axis=0)
+        table[m.matrix_id] = (m.name, ppm)
+    return table
+
+
+def jaspar_motif(matrix_id: str, release: str = "JASPAR2024") -> tuple[str, np.ndarray]:
+    """(TF name, PPM of shape (4, L)) of a JASPAR CORE vertebrates matrix, e.g. 'MA0466.4'."""
+    table = _jaspar(release)
+    if matrix_id not in table:
+        raise NeuronMotifError(f"JASPAR matrix {matrix_id!r} is not in {release} CORE vertebrates.")
+    return table[matrix_id]
+
+
+def jaspar_motifs(release: str = "JASPAR2024") -> dict[str, tuple[str, np.ndarray]]:
+    """All JASPAR CORE vertebrates matrices of a release: matrix id -> (TF name, PPM (4, L))."""
+    return dict(_jaspar(release))
 
 
 @dataclass
@@ -53,8 +80,6 @@ def load_motif_db(spec: str = "JASPAR2024") -> MotifDatabase:
         When the file is missing, unreadable as MEME, or holds no motif over A, C, G, T.
     """
     if spec in JASPAR_RELEASES:
-        from .simulate import jaspar_motifs
-
         table = jaspar_motifs(spec)
         return MotifDatabase(f"{spec} CORE vertebrates", list(table), [n for n, _ in table.values()],
                              [p for _, p in table.values()])

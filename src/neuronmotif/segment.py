@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .ppm import CRM, information_content
+from .store import crm_name
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Segment:
 
     @property
     def crm(self) -> str:
-        return f"L{self.layer}_N{self.neuron}_C{self.crm_index}"
+        return crm_name(self.layer, self.neuron, self.crm_index)
 
     @property
     def name(self) -> str:

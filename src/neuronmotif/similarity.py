@@ -59,7 +59,7 @@ class Comparison:
 @lru_cache(maxsize=2)
 def reference_motifs(release: str = REFERENCE_RELEASE) -> tuple[np.ndarray, ...]:
     """PPMs (4, w) of JASPAR CORE vertebrates, used only as TOMTOM background padding."""
-    from .simulate import jaspar_motifs
+    from .match import jaspar_motifs  # match imports this module
 
     return tuple(ppm for _, ppm in jaspar_motifs(release).values())
 

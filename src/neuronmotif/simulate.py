@@ -5,43 +5,17 @@ motif and the start of the next) for each adjacent pair. :func:`simulate` makes 
 the grammar and, for multi-motif grammars, hard negatives that break it (one motif only, wrong gap,
 wrong order), on a uniform or GC-shifted background. Motif instances are sampled from the JASPAR PPM.
 
-Everything comes from pyjaspar's bundled database: no network.
+Motifs come from pyjaspar's bundled database through :mod:`~neuronmotif.match`: no network.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
 from .errors import NeuronMotifError
-
-
-@lru_cache(maxsize=4)
-def _jaspar(release: str) -> dict[str, tuple[str, np.ndarray]]:
-    from pyjaspar import jaspardb
-
-    motifs = jaspardb(release=release).fetch_motifs(collection="CORE", tax_group=["vertebrates"])
-    table = {}
-    for m in motifs:
-        counts = np.array([m.counts[b] for b in "ACGT"], dtype=np.float64)
-        ppm = (counts + 0.01) / (counts + 0.01).sum(axis=0)
-        table[m.matrix_id] = (m.name, ppm)
-    return table
-
-
-def jaspar_motif(matrix_id: str, release: str = "JASPAR2024") -> tuple[str, np.ndarray]:
-    """(TF name, PPM of shape (4, L)) of a JASPAR CORE vertebrates matrix, e.g. 'MA0466.4'."""
-    table = _jaspar(release)
-    if matrix_id not in table:
-        raise NeuronMotifError(f"JASPAR matrix {matrix_id!r} is not in {release} CORE vertebrates.")
-    return table[matrix_id]
-
-
-def jaspar_motifs(release: str = "JASPAR2024") -> dict[str, tuple[str, np.ndarray]]:
-    """All JASPAR CORE vertebrates matrices of a release: matrix id -> (TF name, PPM (4, L))."""
-    return dict(_jaspar(release))
+from .match import jaspar_motif
 
 
 @dataclass

@@ -77,6 +77,11 @@ class NeuronResult:
         return self.consensus_activation / self.max_activation if self.max_activation > 0 else 0.0
 
 
+def crm_name(layer: int, neuron: int, index: int) -> str:
+    """'L<l>_N<n>_C<c>', the name of a CRM in every output file."""
+    return f"L{layer}_N{neuron}_C{index}"
+
+
 def _fmt(value: float) -> str:
     return f"{value:.6g}"
 
@@ -223,7 +228,7 @@ class RunDirectory:
     def finish_layer(self, layer: int, results: list[NeuronResult]) -> None:
         """Write the layer's final files from its neuron results and drop the partial files."""
         results = sorted(results, key=lambda r: r.neuron)
-        crms = [(f"L{layer}_N{r.neuron}_C{c.index}", c) for r in results for c in r.crms]
+        crms = [(crm_name(layer, r.neuron, c.index), c) for r in results for c in r.crms]
         d = self.layer_dir(layer)
         atomic_write_text(d / "crms.meme", meme_text([(name, c.ppm, c.n_sequences) for name, c in crms]))
         atomic_write_text(d / "crms.tsv", tsv_text(CRM_COLUMNS, [
