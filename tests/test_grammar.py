@@ -12,7 +12,7 @@ from neuronmotif.compare import align, reverse_complement
 from neuronmotif.demo import planted_database
 from neuronmotif.dictionary import build_dictionary
 from neuronmotif.errors import NeuronMotifError
-from neuronmotif.grammar import build_combinations
+from neuronmotif.grammar import Combination, Item, build_combinations, gap_range, syntax_tree
 from neuronmotif.match import jaspar_motif, load_motif_db, match_known
 from neuronmotif.ppm import CRM
 from neuronmotif.segment import segment_bounds, segment_crm
@@ -108,6 +108,12 @@ def test_outputs_are_written_and_consistent(pair_annotations):
             for motif in neuron["motifs"]:
                 assert motif["first_layer"] <= layer
                 assert str(layer) in motif["occurs_in"] and neuron["neuron"] in motif["occurs_in"][str(layer)]
+    # the across-layer pass: the planted ESRRB, named in layer 3, is traced to layer 2 and to other neurons
+    layer3 = json.loads((out / "layer_3" / "grammar.json").read_text())["neurons"]
+    esrrb = [(n["neuron"], m) for n in layer3 for m in n["motifs"] if any(x["id"] == ESRRB for x in m["matches"])]
+    assert esrrb, "no layer-3 motif is named ESRRB"
+    assert any(m["first_layer"] == 2 and m["occurs_in"]["2"] for _, m in esrrb), "ESRRB not traced to layer 2"
+    assert any(set(m["occurs_in"]["3"]) - {neuron} for neuron, m in esrrb), "ESRRB found in no other neuron"
     rows = (out / "motifs.tsv").read_text().splitlines()
     assert rows[0].split("\t")[:2] == ["motif", "representative"] and len(rows) - 1 == len(jaspar.network)
     header = (out / "layer_3" / "matches.tsv").read_text().splitlines()[0].split("\t")
@@ -157,3 +163,25 @@ def test_grammar_command_rebuilds_names_from_a_meme_database(pair_annotations, p
     assert "KLF1" in result.output and "ESRRB" in result.output
     named = {row.split("\t")[3] for row in (out / "layer_3" / "matches.tsv").read_text().splitlines()[1:]}
     assert named <= {ESRRB, KLF1} and named
+
+
+def test_alignment_to_a_combination_keeps_its_spacing():
+    """A A (20 bp apart) joins the A A A combination (starts 0, 10, 30) at its 2nd and 3rd slots."""
+    combo = Combination([(0, "+")] * 3)
+    combo.add(0, "+", [Item(0, "+", s, 6) for s in (0, 10, 30)], [0, 1, 2])
+    items = [Item(0, "+", s, 6) for s in (100, 120)]
+    assert combo.embed(items) == [1, 2]
+    assert combo.embed([Item(0, "+", 5, 6), Item(1, "+", 20, 6)]) is None, "a motif the combination lacks"
+    combo.add(1, "+", items, [1, 2])
+    assert list(combo.slot_means()) == [0.0, 10.0, 30.0]  # the new member is shifted into the frame
+    assert combo.gaps(1) == [14, 14]
+
+
+def test_gap_ranges_and_tree_put_the_rigid_spacing_at_the_bottom():
+    hard, flexible = gap_range([3, 3, 3]), gap_range([3, 5, 6, 7, 40])
+    assert (hard.kind, hard.low, hard.high) == ("hard", 3, 3)
+    assert (flexible.kind, flexible.low, flexible.high) == ("flexible", 3, 7), "the 40-bp outlier is kept"
+    assert gap_range([2, 9, 20]).high == 20, "outliers dropped although fewer than 80% sit near the median"
+    tree = syntax_tree([{"slot": 0}, {"slot": 1}, {"slot": 2}], [flexible, hard])
+    assert tree["gap"]["range"] == [3, 7]
+    assert tree["children"][1] == {"gap": {"range": [3, 3], "kind": "hard"}, "children": [{"slot": 1}, {"slot": 2}]}
