@@ -95,6 +95,17 @@ def test_hard_pair_is_reported_with_its_exact_gap_and_order(pair_annotations):
     assert len(reverse) < len(exact), "the reverse order is reported as often as the planted one"
 
 
+def test_demo_truth_table_names_the_planted_motifs_and_the_pair_spacing(pair_annotations, pair_model):
+    from neuronmotif.demo import truth_table
+
+    _, _, planted = pair_annotations
+    rows = {r.planted: r for r in truth_table(planted, pair_model[1])}
+    assert rows[ESRRB].tf == "ESRRB" and rows[ESRRB].found.startswith("G")
+    assert rows[KLF1].tf == "KLF1" and rows[KLF1].found.startswith("G")
+    pair = rows[f"{ESRRB} {KLF1}"]
+    assert pair.found != "not found" and "forward 3 bp" in pair.detail, pair.detail
+
+
 def test_outputs_are_written_and_consistent(pair_annotations):
     out, jaspar, _ = pair_annotations
     for layer in (2, 3):

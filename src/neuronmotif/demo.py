@@ -77,7 +77,7 @@ def truth_table(annotation: Annotation, data: SimulatedData) -> list[TruthRow]:
             rows.append(TruthRow(mid, data.names[mid], "not found", ""))
             continue
         m, g = min(hits, key=lambda h: h[0].q_value)
-        per_layer = ", ".join(f"L{k}: {v}" for k, v in g.neurons_per_layer().items())
+        per_layer = ", ".join(f"L{k}: {v}" for k, v in g.neurons_per_layer.items())
         rows.append(TruthRow(mid, data.names[mid], f"{g.name} ({g.representative.name})",
                              f"q = {m.q_value:.1e}; first in layer {g.first_layer}; neurons {per_layer}"))
     for grammar in data.grammars:
