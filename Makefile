@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.neuronmotif-ready
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench bench-quick clean
 
 setup: $(STAMP)
 
@@ -12,8 +12,8 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch 2.13.0 (CPU wheel) only when no torch is importable; a bare `torch` pulls a multi-GB CUDA build.
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[test]"
-	# memelite's numba kernels compile once (~45 s); do it here, never inside a timed run.
+	$(PY) -m pip install -q -e ".[test,bench]"
+	# memelite's (and modisco-lite's) numba kernels compile once (~45 s); do it here, never inside a timed run.
 	$(PY) -m neuronmotif.warmup
 	touch $(STAMP)
 
@@ -28,6 +28,9 @@ lint: setup
 
 bench: setup
 	$(PY) benchmarks/throughput.py
+
+bench-quick: setup
+	$(PY) benchmarks/grammar_recovery.py --quick
 
 clean:
 	rm -rf $(VENV) demo_out bench_out .pytest_cache

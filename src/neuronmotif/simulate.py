@@ -3,7 +3,8 @@
 A :class:`Grammar` is one task: a list of motifs in order with a gap range (bp between the end of one
 motif and the start of the next) for each adjacent pair. :func:`simulate` makes positives that carry
 the grammar and, for multi-motif grammars, hard negatives that break it (one motif only, wrong gap,
-wrong order), on a uniform or GC-shifted background. Motif instances are sampled from the JASPAR PPM.
+wrong order), on a uniform, GC-shifted or dinucleotide (first-order Markov) background. Motif instances
+are sampled from the JASPAR PPM.
 
 Motifs come from pyjaspar's bundled database through :mod:`~neuronmotif.match`: no network.
 """
@@ -70,9 +71,52 @@ class SimulatedData:
     names: dict[str, str]
 
 
-def _background(n: int, length: int, gc: float, rng: np.random.Generator) -> np.ndarray:
-    p = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])
-    return rng.choice(4, size=(n, length), p=p).astype(np.uint8)
+#: A CpG-depleted first-order background like the human genome's (row: base, column: next base; A, C, G, T).
+#: CG is about a quarter of its independent-base frequency; GC content about 41%.
+CPG_DEPLETED = np.array([[0.33, 0.17, 0.24, 0.26],
+                         [0.35, 0.26, 0.05, 0.34],
+                         [0.29, 0.21, 0.26, 0.24],
+                         [0.22, 0.20, 0.25, 0.33]])
+
+
+def dinucleotide_transitions(tokens: np.ndarray, pseudo: float = 1.0) -> np.ndarray:
+    """First-order transition matrix (4, 4) estimated from (N, L) uint8 tokens (rows sum to 1).
+
+    Use it to give simulated sequences the dinucleotide statistics of real ones.
+    """
+    tokens = np.asarray(tokens)
+    pairs = tokens[:, :-1].astype(np.int64) * 4 + tokens[:, 1:]
+    counts = np.bincount(pairs.ravel(), minlength=16).reshape(4, 4) + pseudo
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def _stationary(transitions: np.ndarray) -> np.ndarray:
+    values, vectors = np.linalg.eig(transitions.T)
+    p = np.real(vectors[:, np.argmin(np.abs(values - 1))])
+    return p / p.sum()
+
+
+def _check_transitions(transitions: np.ndarray) -> np.ndarray:
+    t = np.asarray(transitions, dtype=np.float64)
+    if t.shape != (4, 4) or (t < 0).any() or not np.allclose(t.sum(axis=1), 1.0, atol=1e-6):
+        raise NeuronMotifError("dinucleotide must be a (4, 4) matrix of non-negative rows that sum to 1 "
+                               "(row: base A, C, G, T; column: the next base); see simulate.dinucleotide_transitions.")
+    return t
+
+
+def _background(n: int, length: int, gc: float, rng: np.random.Generator,
+                transitions: np.ndarray | None = None) -> np.ndarray:
+    """(n, length) uint8 background: independent bases at GC content ``gc``, or a first-order Markov chain."""
+    if transitions is None:
+        p = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])
+        return rng.choice(4, size=(n, length), p=p).astype(np.uint8)
+    cum = np.cumsum(transitions, axis=1)
+    out = np.empty((n, length), dtype=np.uint8)
+    out[:, 0] = rng.choice(4, size=n, p=_stationary(transitions))
+    u = rng.random((n, length))
+    for i in range(1, length):
+        out[:, i] = (u[:, i, None] > cum[out[:, i - 1]]).sum(axis=1).clip(0, 3)
+    return out
 
 
 def _instances(ppm: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -106,7 +150,8 @@ def _plant(tokens: np.ndarray, ids: list[str], gaps: np.ndarray, ppms: dict[str,
 
 
 def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 0, gc: float = 0.5,
-             release: str = "JASPAR2024", n_background: int | None = None) -> SimulatedData:
+             release: str = "JASPAR2024", n_background: int | None = None,
+             dinucleotide: np.ndarray | None = None) -> SimulatedData:
     """Sequences with planted grammar, with multi-task labels.
 
     For each grammar, ``n_per_task`` positives carry it; multi-motif grammars also get ``n_per_task``
@@ -121,22 +166,28 @@ def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 
         Sequence length in bp.
     seed : int
     gc : float
-        GC content of the background.
+        GC content of the background (ignored when ``dinucleotide`` is given).
     release : str
         JASPAR release of the planted motifs.
+    n_background : int or None
+        Plain background sequences (label 0 for every task).
+    dinucleotide : np.ndarray (4, 4) or None
+        First-order transition matrix of the background (e.g. :data:`CPG_DEPLETED`, or
+        :func:`dinucleotide_transitions` of real sequences); None draws independent bases.
 
     Returns
     -------
     SimulatedData, rows shuffled.
     """
     rng = np.random.default_rng(seed)
+    transitions = None if dinucleotide is None else _check_transitions(dinucleotide)
     ids = sorted({m for g in grammars for m in g.motifs})
     ppms, names = {}, {}
     for m in ids:
         names[m], ppms[m] = jaspar_motif(m, release)
     blocks, labels = [], []
     for t, g in enumerate(grammars):
-        pos = _background(n_per_task, length, gc, rng)
+        pos = _background(n_per_task, length, gc, rng, transitions)
         gap_lo = np.array([lo for lo, _ in g.gaps], dtype=np.int64)
         gap_hi = np.array([hi for _, hi in g.gaps], dtype=np.int64)
         gaps = rng.integers(gap_lo, gap_hi + 1, size=(n_per_task, len(g.gaps)))
@@ -146,7 +197,7 @@ def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 
         blocks.append(pos)
         labels.append(np.full(n_per_task, t))
         if len(g.motifs) > 1:
-            neg = _background(n_per_task, length, gc, rng)
+            neg = _background(n_per_task, length, gc, rng, transitions)
             third = n_per_task // 3
             for j, m in enumerate(g.motifs):  # one motif only
                 part = neg[j * third // len(g.motifs): (j + 1) * third // len(g.motifs)]
@@ -163,7 +214,7 @@ def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 
             blocks.append(neg)
             labels.append(np.full(n_per_task, -1))
     n_bg = n_per_task if n_background is None else n_background
-    blocks.append(_background(n_bg, length, gc, rng))
+    blocks.append(_background(n_bg, length, gc, rng, transitions))
     labels.append(np.full(n_bg, -1))
     tokens = np.concatenate(blocks)
     task = np.concatenate(labels)

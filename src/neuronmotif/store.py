@@ -244,7 +244,7 @@ class RunDirectory:
         d = self.layer_dir(layer)
         ppms = read_meme(d / "crms.meme")
         by_neuron: dict[int, list[CRM]] = {}
-        for row in _read_tsv(d / "crms.tsv"):
+        for row in read_tsv(d / "crms.tsv"):
             crm = CRM(neuron=int(row["neuron"]), index=int(row["crm_index"]), ppm=ppms[row["crm"]],
                       n_sequences=int(row["n_sequences"]), max_activation=float(row["max_activation"]),
                       consensus_activation=float(row["consensus_activation"]))
@@ -253,10 +253,10 @@ class RunDirectory:
                              n_sequences=int(r["n_sequences"]), max_activation=float(r["max_activation"]),
                              consensus_activation=float(r["consensus_activation"]), motif_nb=int(r["motif_nb"]),
                              seconds=float(r["seconds"]), crms=by_neuron.get(int(r["neuron"]), []))
-                for r in _read_tsv(d / "neurons.tsv")]
+                for r in read_tsv(d / "neurons.tsv")]
 
 
-def _read_tsv(path: Path) -> list[dict[str, str]]:
+def read_tsv(path: Path) -> list[dict[str, str]]:
     lines = Path(path).read_text().splitlines()
     header = lines[0].split("\t")
     return [dict(zip(header, line.split("\t"), strict=False)) for line in lines[1:] if line]

@@ -2,15 +2,26 @@
 
 * :class:`BassetLike` - a few conv blocks with BatchNorm, ReLU and max-pooling, global max-pool head.
 * :func:`bd10_like` - a 10-conv-layer network shaped like the paper's BD-10 (pool 2 after every 2nd conv).
+* :data:`ZOO` - the ground-truth benchmark's models (architecture x planted grammar set), trained once by
+  :func:`cached_model` and cached under :func:`cache_dir`.
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from .errors import NeuronMotifError
 from .sequences import one_hot
+from .simulate import CPG_DEPLETED, Grammar, SimulatedData, simulate
 
 
 class BassetLike(nn.Module):
@@ -86,3 +97,125 @@ def train(model: nn.Module, tokens: np.ndarray, labels: np.ndarray, *, epochs: i
     with torch.no_grad():
         scores = model(x_all[valid]).numpy()
     return [auroc(scores[:, t], labels[valid, t]) for t in range(labels.shape[1])]
+
+
+# -- the benchmark's model zoo: planted grammar sets x architectures, trained once and cached --------------------
+@dataclass(frozen=True)
+class GrammarSet:
+    """Planted grammar tasks and the background they sit in.
+
+    Attributes
+    ----------
+    name : str
+    grammars : tuple of Grammar
+    gc : float
+    dinucleotide : tuple or None
+        (4, 4) first-order background as nested tuples (see :data:`neuronmotif.simulate.CPG_DEPLETED`).
+    """
+
+    name: str
+    grammars: tuple[Grammar, ...]
+    gc: float = 0.5
+    dinucleotide: tuple | None = None
+
+
+GRAMMAR_SETS = {
+    # the demo's: a single motif, and a hard ordered heterotypic pair on one strand, uniform background
+    "A": GrammarSet("A", (Grammar("CEBPB", ["MA0466.4"]),
+                          Grammar("ESRRB-3bp-KLF1", ["MA0141.4", "MA0493.3"], [(3, 3)]))),
+    # both strands, a CpG-depleted background, a long motif, a flexible homotypic pair and the Sox-Oct pair
+    "B": GrammarSet("B", (Grammar("CTCF", ["MA0139.2"], strands="+-"),
+                          Grammar("FOXA2-2to6bp-FOXA2", ["MA0047.4", "MA0047.4"], [(2, 6)], strands="+-"),
+                          Grammar("SOX2-1bp-POU5F1", ["MA0143.5", "MA1115.2"], [(1, 1)], strands="+-")),
+                    dinucleotide=tuple(map(tuple, CPG_DEPLETED))),
+}
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """One benchmark model: an architecture trained on a grammar set.
+
+    Attributes
+    ----------
+    name : str
+    architecture : str
+        'basset' (3 conv layers, pools 3 and 4) or 'bd10' (8 conv layers, pool 2 after every second).
+    grammar_set : str
+        Key of :data:`GRAMMAR_SETS`.
+    channels : int
+        Channels of every conv layer.
+    length : int
+        Sequence length (bp).
+    n_per_task : int
+        Positives (and hard negatives) per task.
+    epochs : int
+    seed : int
+    """
+
+    name: str
+    architecture: str
+    grammar_set: str
+    channels: int = 16
+    length: int = 150
+    n_per_task: int = 4000
+    epochs: int = 8
+    seed: int = 0
+
+    def data(self) -> SimulatedData:
+        """The simulated data set (deterministic in the seed)."""
+        gs = GRAMMAR_SETS[self.grammar_set]
+        transitions = None if gs.dinucleotide is None else np.array(gs.dinucleotide)
+        return simulate(list(gs.grammars), self.n_per_task, self.length, seed=self.seed, gc=gs.gc,
+                        dinucleotide=transitions)
+
+    def build(self) -> BassetLike:
+        """An untrained model of this architecture."""
+        n_tasks = len(GRAMMAR_SETS[self.grammar_set].grammars)
+        torch.manual_seed(self.seed)
+        if self.architecture == "basset":
+            return BassetLike(n_tasks, (self.channels,) * 3, (9, 5, 5), (3, 4, 1))
+        if self.architecture == "bd10":
+            return bd10_like(n_tasks, (self.channels,) * 8)
+        raise NeuronMotifError(f"zoo entry {self.name!r}: unknown architecture {self.architecture!r} "
+                               "(use 'basset' or 'bd10').")
+
+    def key(self) -> str:
+        """Cache key: changes whenever anything that shapes the trained weights changes."""
+        text = json.dumps([asdict(self), asdict(GRAMMAR_SETS[self.grammar_set]), torch.__version__], default=str)
+        return f"{self.name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+ZOO = {e.name: e for e in (ZooEntry("basset-A", "basset", "A"), ZooEntry("bd10-B", "bd10", "B"),
+                           ZooEntry("basset-B", "basset", "B"), ZooEntry("bd10-A", "bd10", "A"))}
+
+
+def cache_dir() -> Path:
+    """Where trained zoo models live: ``$NEURONMOTIF_CACHE`` or ``~/.cache/neuronmotif`` (never in the repo)."""
+    return Path(os.environ.get("NEURONMOTIF_CACHE", Path.home() / ".cache" / "neuronmotif")) / "zoo"
+
+
+def cached_model(entry: ZooEntry, root: Path | None = None) -> tuple[BassetLike, dict]:
+    """The trained model of a zoo entry, from the cache or trained now and cached.
+
+    Returns
+    -------
+    (model in eval mode, metadata) ; metadata holds the validation AUROC of each task, the training
+    time (s), the entry and the versions.
+    """
+    folder = (root or cache_dir()) / entry.key()
+    model = entry.build()
+    weights, meta_file = folder / "model.pt", folder / "meta.json"
+    if weights.exists() and meta_file.exists():
+        model.load_state_dict(torch.load(weights, map_location="cpu"))
+        return model.eval(), json.loads(meta_file.read_text())
+    data = entry.data()
+    start = time.perf_counter()
+    aurocs = train(model, data.tokens, data.labels, epochs=entry.epochs, seed=entry.seed)
+    meta = {"entry": asdict(entry), "grammars": [g.name for g in data.grammars], "valid_auroc": aurocs,
+            "train_seconds": round(time.perf_counter() - start, 1), "torch": torch.__version__}
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = weights.with_suffix(".tmp")
+    torch.save(model.state_dict(), tmp)
+    tmp.replace(weights)
+    meta_file.write_text(json.dumps(meta, indent=2))
+    return model.eval(), meta

@@ -1,0 +1,72 @@
+"""Parts of the ground-truth benchmark: dinucleotide backgrounds, the cached model zoo, the attribution
+baseline, and neuronmotif's own report scored like the baseline's."""
+
+import numpy as np
+import pytest
+import torch
+
+from neuronmotif.baseline import BaselineConfig, deeplift_ready, run_baseline
+from neuronmotif.demo import planted_database
+from neuronmotif.errors import NeuronMotifError
+from neuronmotif.scoring import run_report, score
+from neuronmotif.sequences import one_hot
+from neuronmotif.simulate import CPG_DEPLETED, Grammar, dinucleotide_transitions, simulate
+from neuronmotif.zoo import ZooEntry, cached_model
+
+
+def test_dinucleotide_background_has_the_requested_statistics():
+    data = simulate([Grammar("CEBPB", ["MA0466.4"])], 500, 200, seed=3, dinucleotide=CPG_DEPLETED)
+    background = data.tokens[data.labels[:, 0] == 0]
+    observed = dinucleotide_transitions(background)
+    assert np.abs(observed - CPG_DEPLETED).max() < 0.02
+    uniform = dinucleotide_transitions(simulate([Grammar("CEBPB", ["MA0466.4"])], 500, 200, seed=3).tokens)
+    assert uniform[1, 2] > 3 * observed[1, 2]  # CpG depleted only where asked
+
+
+def test_bad_dinucleotide_matrix_is_rejected():
+    with pytest.raises(NeuronMotifError, match=r"\(4, 4\) matrix"):
+        simulate([Grammar("CEBPB", ["MA0466.4"])], 10, 50, dinucleotide=np.ones((4, 4)))
+
+
+def test_zoo_model_is_trained_once_then_loaded_from_the_cache(tmp_path):
+    entry = ZooEntry("tiny", "basset", "A", channels=4, length=120, n_per_task=300, epochs=1)
+    model, meta = cached_model(entry, root=tmp_path)
+    assert len(meta["valid_auroc"]) == 2 and meta["grammars"] == ["CEBPB", "ESRRB-3bp-KLF1"]
+    again, meta_again = cached_model(entry, root=tmp_path)
+    assert meta_again == meta
+    x = one_hot(entry.data().tokens[:16]).float()
+    with torch.no_grad():
+        assert torch.equal(model(x), again(x))
+    other = ZooEntry("tiny", "basset", "A", channels=4, length=120, n_per_task=300, epochs=2)
+    assert other.key() != entry.key()
+
+
+def test_deeplift_view_computes_the_same_function(pair_model):
+    model, data = pair_model
+    x = one_hot(data.tokens[:32]).float()
+    with torch.no_grad():
+        assert torch.allclose(deeplift_ready(model, data.tokens.shape[1])(x), model(x), atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def planted(pair_model):
+    return planted_database(pair_model[1])
+
+
+def test_baseline_finds_the_planted_pair_motifs(pair_model, planted):
+    model, data = pair_model
+    report = run_baseline(model, data.tokens, data.labels, BaselineConfig(max_positives=800, n_shuffles=5,
+                                                                          n_leiden_runs=2))
+    result = score(report, planted, data.grammars)
+    assert report.patterns, "TF-MoDISco found no pattern"
+    assert set(result.recovered) == {"MA0141.4", "MA0493.3"}
+
+
+def test_neuronmotif_report_scores_the_planted_pair(pair_run, pair_model, planted):
+    out, _ = pair_run
+    data = pair_model[1]
+    result = score(run_report(out), planted, data.grammars)
+    assert set(result.recovered) == {"MA0141.4", "MA0493.3"}
+    assert {h.gap for h in result.grammar["pair"]} & {2, 3, 4}
+    recurring = run_report(out, min_neurons=2)
+    assert 0 < len(recurring.motifs) <= len(run_report(out).motifs)
