@@ -6,10 +6,10 @@ show grammar (wider PPMs: neuronmotif's CRMs, TF-MoDISco's patterns). :func:`sco
 * **motifs recovered**: planted motifs matched by at least one reported motif, TOMTOM (memelite, both
   strands) q < 0.05, q over all reported-motif x planted-motif comparisons (JASPAR pads the background);
 * **grammar recovered**: planted pairs held by one reported pattern: the pattern is cut into segments by
-  information content (:mod:`~neuronmotif.segment`, :data:`AS_REPORTED`), the segments are matched to the planted motifs the
-  same way, each match places its planted motif in the pattern (start, strand), and the pair counts when
-  both motifs sit on one strand in the planted order with a gap inside the planted range, give or take
-  ``gap_tolerance`` bp;
+  information content (:mod:`~neuronmotif.segment`, :data:`AS_REPORTED`), the segments are matched to
+  the planted motifs the same way, each match places its planted motif in the pattern (start, strand),
+  and the pair counts when both motifs sit on one strand in the planted order with a gap inside the
+  planted range, give or take ``gap_tolerance`` bp;
 * **false motifs**: informative reported motifs (3 columns of at least 1 bit) that match no planted motif.
 """
 
@@ -25,7 +25,6 @@ from .segment import SegmentConfig, segment_bounds
 from .similarity import is_informative
 from .simulate import Grammar
 from .store import RunDirectory, crm_name, read_meme, read_tsv
-
 
 #: Segmentation of reported patterns: the published rule (1 bit, 3-bp average, 1-bp flank, >= 4 bp) on the
 #: PPM as the method reports it, with no pseudo-count (TF-MoDISco patterns may rest on a few dozen seqlets).
