@@ -97,7 +97,6 @@ class Placement:
 class GrammarHit:
     """Where a planted pair was seen: the pattern and the gap (bp) it shows."""
 
-    grammar: str
     pattern: str
     gap: int
 
@@ -241,7 +240,7 @@ def score(report: Report, planted: MotifDatabase, grammars: list[Grammar], q_thr
     for g in pair_grammars(grammars):
         (lo, hi), (first, second) = g.gaps[0], g.motifs
         grammar_hits[g.name] = [
-            GrammarHit(g.name, name, gap) for name, found in placements.items()
+            GrammarHit(name, gap) for name, found in placements.items()
             for gap in pair_gaps(found, first, second, lengths[name])
             if lo - gap_tolerance <= gap <= hi + gap_tolerance]
     return Score(report.method, recovered, len(planted), grammar_hits, false, len(informative))

@@ -110,20 +110,23 @@ def _background(n: int, length: int, gc: float, rng: np.random.Generator,
     if transitions is None:
         p = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])
         return rng.choice(4, size=(n, length), p=p).astype(np.uint8)
-    cum = np.cumsum(transitions, axis=1)
+    cumulative = np.cumsum(transitions, axis=1)
     out = np.empty((n, length), dtype=np.uint8)
     out[:, 0] = rng.choice(4, size=n, p=_stationary(transitions))
     u = rng.random((n, length))
     for i in range(1, length):
-        out[:, i] = (u[:, i, None] > cum[out[:, i - 1]]).sum(axis=1).clip(0, 3)
+        out[:, i] = _inverse_cdf(cumulative[out[:, i - 1]], u[:, i])
     return out
+
+
+def _inverse_cdf(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Base indices drawn by inverse CDF: ``cumulative`` (..., 4) over A, C, G, T, ``u`` (...) uniform."""
+    return (u[..., None] > cumulative).sum(axis=-1).clip(0, 3).astype(np.uint8)
 
 
 def _instances(ppm: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """n sequences drawn from a (4, w) PPM -> (n, w) uint8."""
-    cum = ppm.cumsum(axis=0)
-    u = rng.random((n, ppm.shape[1]))
-    return (u[:, None, :] > cum[None]).sum(axis=1).clip(0, 3).astype(np.uint8)
+    return _inverse_cdf(ppm.cumsum(axis=0).T[None], rng.random((n, ppm.shape[1])))
 
 
 def _random_strand(tokens: np.ndarray, rng: np.random.Generator) -> None:
