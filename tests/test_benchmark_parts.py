@@ -29,6 +29,27 @@ def test_bad_dinucleotide_matrix_is_rejected():
         simulate([Grammar("CEBPB", ["MA0466.4"])], 10, 50, dinucleotide=np.ones((4, 4)))
 
 
+def test_no_hard_negative_carries_the_planted_spacing(monkeypatch):
+    """Reversing a homotypic pair gives the pair again: its 'reverse order' negatives must not be positives."""
+    from neuronmotif import simulate as sim
+
+    planted = []
+    original = sim._plant
+
+    def recording(tokens, ids, gaps, ppms, rng):
+        planted.append((list(ids), gaps.copy()))
+        return original(tokens, ids, gaps, ppms, rng)
+
+    monkeypatch.setattr(sim, "_plant", recording)
+    for motifs in (["MA0047.4", "MA0047.4"], ["MA0141.4", "MA0493.3"]):
+        planted.clear()
+        simulate([Grammar("g", motifs, [(2, 6)])], 300, 60, seed=0)
+        positives, *negatives = planted
+        assert (positives[1] >= 2).all() and (positives[1] <= 6).all()
+        pairs = [gaps for ids, gaps in negatives if ids == motifs]
+        assert pairs and all(((g < 2) | (g > 6)).all() for g in pairs), f"{motifs}: a negative has a planted gap"
+
+
 def test_zoo_model_is_trained_once_then_loaded_from_the_cache(tmp_path, monkeypatch):
     entry = ZooEntry("tiny", "basset", "A", channels=4, length=120, n_per_task=300, epochs=1)
     model, meta = cached_model(entry, root=tmp_path)

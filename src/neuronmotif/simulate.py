@@ -71,6 +71,10 @@ class SimulatedData:
     names: dict[str, str]
 
 
+#: Bumped whenever :func:`simulate` draws different data for the same arguments (cached models key on it).
+#: 2: a homotypic pair's "reverse order" negatives (which were positives) became wrong-gap negatives.
+DATA_VERSION = 2
+
 #: A CpG-depleted first-order background like the human genome's (row: base, column: next base; A, C, G, T).
 #: CG is about a quarter of its independent-base frequency; GC content about 41%.
 CPG_DEPLETED = np.array([[0.33, 0.17, 0.24, 0.26],
@@ -152,6 +156,13 @@ def _plant(tokens: np.ndarray, ids: list[str], gaps: np.ndarray, ppms: dict[str,
             start = start + widths[i] + gaps[:, i]
 
 
+def _wrong_gaps(n: int, gap_lo: np.ndarray, gap_hi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(n, pairs) gaps outside the planted ranges, by 3-8 bp on either side (never below 0)."""
+    shift = rng.integers(3, 9, size=(n, len(gap_lo))) * rng.choice([-1, 1], size=(n, 1))
+    gaps = np.where(shift > 0, gap_hi + shift, np.maximum(0, gap_lo + shift))
+    return np.where((gaps >= gap_lo) & (gaps <= gap_hi), gap_hi + 3, gaps)
+
+
 def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 0, gc: float = 0.5,
              release: str = "JASPAR2024", n_background: int | None = None,
              dinucleotide: np.ndarray | None = None) -> SimulatedData:
@@ -159,7 +170,9 @@ def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 
 
     For each grammar, ``n_per_task`` positives carry it; multi-motif grammars also get ``n_per_task``
     hard negatives, split evenly between one motif only, a gap outside the range (by 3-8 bp) and the
-    reverse order. ``n_background`` (default ``n_per_task``) plain background sequences are added.
+    reverse order. A grammar that reads the same reversed (a homotypic pair) gets a second set of wrong
+    gaps instead, since its reverse order is a positive. ``n_background`` (default ``n_per_task``) plain
+    background sequences are added.
 
     Parameters
     ----------
@@ -206,12 +219,12 @@ def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 
                 part = neg[j * third // len(g.motifs): (j + 1) * third // len(g.motifs)]
                 _plant(part, [m], np.zeros((len(part), 0), int), ppms, rng)
             wrong = neg[third: 2 * third]
-            shift = rng.integers(3, 9, size=(len(wrong), len(g.gaps))) * rng.choice([-1, 1], size=(len(wrong), 1))
-            bad_gaps = np.where(shift > 0, gap_hi + shift, np.maximum(0, gap_lo + shift))
-            bad_gaps = np.where((bad_gaps >= gap_lo) & (bad_gaps <= gap_hi), gap_hi + 3, bad_gaps)
-            _plant(wrong, g.motifs, bad_gaps, ppms, rng)
+            _plant(wrong, g.motifs, _wrong_gaps(len(wrong), gap_lo, gap_hi, rng), ppms, rng)
             flipped = neg[2 * third:]
-            _plant(flipped, g.motifs[::-1], gaps[: len(flipped), ::-1], ppms, rng)
+            if g.motifs == g.motifs[::-1]:  # reversing a homotypic pair gives a positive: another wrong gap
+                _plant(flipped, g.motifs, _wrong_gaps(len(flipped), gap_lo, gap_hi, rng), ppms, rng)
+            else:
+                _plant(flipped, g.motifs[::-1], gaps[: len(flipped), ::-1], ppms, rng)
             if g.strands == "+-":
                 _random_strand(neg, rng)
             blocks.append(neg)

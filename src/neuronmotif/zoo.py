@@ -21,7 +21,7 @@ from torch import nn
 
 from .errors import NeuronMotifError
 from .sequences import one_hot
-from .simulate import CPG_DEPLETED, Grammar, SimulatedData, simulate
+from .simulate import CPG_DEPLETED, DATA_VERSION, Grammar, SimulatedData, simulate
 
 
 class BassetLike(nn.Module):
@@ -181,7 +181,8 @@ class ZooEntry:
 
     def key(self) -> str:
         """Cache key: changes whenever anything that shapes the trained weights changes."""
-        text = json.dumps([asdict(self), asdict(GRAMMAR_SETS[self.grammar_set]), torch.__version__], default=str)
+        text = json.dumps([asdict(self), asdict(GRAMMAR_SETS[self.grammar_set]), torch.__version__, DATA_VERSION],
+                          default=str)
         return f"{self.name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
 
