@@ -179,3 +179,17 @@ def test_keep_samples_stores_compact_sequences(tmp_path, weights):
         with np.load(out / "layer_1" / "samples" / f"neuron_{neuron}.npz") as sample:
             assert sample["tokens"].dtype == np.uint8 and sample["tokens"].shape == (n_sequences, 8)
             assert sample["acts"].dtype == np.float32 and (sample["acts"] > 0).all()
+
+
+def test_motif_nb_can_be_fixed_as_in_the_published_scripts(tmp_path, weights):
+    """--motif-nb 2 demixes every pooled neuron into pool^2 clusters; layer 1 (no pooling below) keeps 1."""
+    out = tmp_path / "o"
+    result = invoke("run", f"{TOY}:FunctionalCNN", "--weights", weights, "-o", out, "--layers", "1-2",
+                    "--motif-nb", "2", *FAST)
+    assert result.exit_code == 0, result.output
+    for layer, expected in ((1, "1"), (2, "2")):
+        rows = [r.split("\t") for r in (out / f"layer_{layer}" / "neurons.tsv").read_text().splitlines()[1:]]
+        assert {r[8] for r in rows if r[1] == "ok"} == {expected}
+    assert max(int(r.split("\t")[6]) for r in (out / "layer_2" / "neurons.tsv").read_text().splitlines()[1:]) > 2
+    assert_user_error(invoke("run", f"{TOY}:FunctionalCNN", "--weights", weights, "-o", tmp_path / "p",
+                             "--motif-nb", "0"), "--motif-nb")

@@ -99,6 +99,8 @@ def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet,
               help="Enumerate all 4^RF sequences when the receptive field is at most this many bp.")
 @click.option("--max-motif-nb", default=2, show_default=True,
               help="Upper bound on independently shifting units per neuron when demixing.")
+@click.option("--motif-nb", type=click.IntRange(1, 4), default=None,
+              help="Use this many shifting units for every neuron (default: chosen per neuron).")
 @click.option("--neuron-batch", type=int, default=None, help="Neurons searched together by the GA.")
 @click.option("--keep-samples", is_flag=True, help="Keep sampled sequences and activations (layer_<l>/samples/).")
 @click.option("--motif-db", default="JASPAR2024", show_default=True,
@@ -107,8 +109,8 @@ def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet,
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @_user_errors
 def run_command(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, out, layers, seed,
-                max_samples, population, max_iter, patience, exhaustive_max_rf, max_motif_nb, neuron_batch,
-                keep_samples, motif_db, overwrite, quiet) -> None:
+                max_samples, population, max_iter, patience, exhaustive_max_rf, max_motif_nb, motif_nb,
+                neuron_batch, keep_samples, motif_db, overwrite, quiet) -> None:
     """Sample, demix and build CRMs for every neuron of the chosen layers into OUT, then name motifs and grammar."""
     from .annotate import AnnotateConfig, annotate
     from .demix import DemixConfig
@@ -122,7 +124,7 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
     config = RunConfig(
         sampling=SamplingConfig(exhaustive_max_rf=exhaustive_max_rf, max_samples=max_samples,
                                 population=population, max_iter=max_iter, patience=patience),
-        demix=DemixConfig(max_motif_nb=max_motif_nb), seed=seed, neuron_batch=neuron_batch,
+        demix=DemixConfig(max_motif_nb=max_motif_nb, motif_nb=motif_nb), seed=seed, neuron_batch=neuron_batch,
         keep_samples=keep_samples)
     results = run(dna, out, layers=chosen, config=config, overwrite=overwrite, source=model,
                   console=err_console, progress=not quiet, grammar=None)

@@ -6,10 +6,17 @@ deepest pooling stage, each cluster again by the next layer down, and so on to l
 (activation-weighted k-means with ``pool ** motif_nb`` clusters at each stage). Each leaf cluster
 becomes one CRM.
 
-``motif_nb`` (the number of independently shifting units) is chosen **per neuron** here (the published
-code chose one per layer with a t-test and no upper bound): the smallest value in
-``1..max_motif_nb`` for which some CRM's consensus fires the neuron at ``ratio_threshold`` of its
-cluster maximum, else the value whose best CRM ratio is highest.
+``motif_nb`` (the number of independently shifting units) is chosen **per neuron** here. The published
+code chose one per layer, accepting it when the *best* CRM's consensus fired the neuron (a t-test over
+the layer, no upper bound). That test passes as soon as one spacing of a flexible pair gets a sharp
+CRM, while the other spacings stay blurred together in CRMs whose consensus does not fire: the
+published demo of a flexible pair had to set motif_nb = 2 by hand. Here each value in
+``1..max_motif_nb`` is scored by the share of the sample it *explains*: the sequences whose CRM's
+consensus fires the neuron at ``ratio_threshold`` of the cluster maximum. The smallest value that
+explains ``min_explained`` of the sample is taken, else the one that explains the most (ties: the
+smaller). Smaller clusters always look sharper, so a value is only tried while the sample still
+gives ``min_crm_sequences`` sequences per CRM on average (pool_below ** motif_nb CRMs).
+``motif_nb`` in :class:`DemixConfig` fixes the value instead, as the published scripts did.
 
 Feature maps wider than ``max_features`` are reduced by a seeded Gaussian random projection (which
 keeps Euclidean distances, hence k-means, approximately intact) so deep layers do not need gigabytes.
@@ -37,7 +44,13 @@ class DemixConfig:
     max_motif_nb : int
         Upper bound on the number of independently shifting units per neuron.
     ratio_threshold : float
-        Accept the smallest motif_nb whose best CRM reaches this consensus/max activation ratio.
+        A CRM explains its sequences when its consensus reaches this share of their maximum activation.
+    min_explained : float
+        Accept the smallest motif_nb whose CRMs explain this share of the neuron's sample.
+    min_crm_sequences : int
+        Try a motif_nb above 1 only if the sample gives this many sequences per CRM on average.
+    motif_nb : int or None
+        Use this many shifting units for every neuron with pooling below it (None: choose per neuron).
     min_cluster : int
         Clusters smaller than this are not split further.
     max_features : int
@@ -50,6 +63,9 @@ class DemixConfig:
 
     max_motif_nb: int = 2
     ratio_threshold: float = 0.95
+    min_explained: float = 0.9
+    min_crm_sequences: int = 500
+    motif_nb: int | None = None
     min_cluster: int = 50
     max_features: int = 256
     ppm_bins: int = 50
@@ -125,6 +141,27 @@ def build_crms(model: DNAModel, layer: int, neuron: int, tokens: np.ndarray, act
                 consensus_activation=float(cons[i])) for i, c in enumerate(clusters)]
 
 
+def explained_share(crms: list[CRM], ratio_threshold: float) -> float:
+    """Share of the sample in CRMs whose consensus fires the neuron at ``ratio_threshold`` of their maximum."""
+    total = sum(c.n_sequences for c in crms)
+    return sum(c.n_sequences for c in crms if c.ratio >= ratio_threshold) / max(total, 1)
+
+
+def motif_nb_candidates(model: DNAModel, layer: int, n_sequences: int, config: DemixConfig) -> list[int]:
+    """The motif_nb values to try for a neuron of ``layer`` with ``n_sequences`` sampled sequences.
+
+    [1] without pooling below the layer; ``config.motif_nb`` when fixed; otherwise 1 and every larger
+    value up to ``max_motif_nb`` whose pool_below ** motif_nb CRMs get ``min_crm_sequences`` each.
+    """
+    pool = model.layer(layer).pool_below
+    if pool <= 1:
+        return [1]
+    if config.motif_nb is not None:
+        return [config.motif_nb]
+    return [1] + [nb for nb in range(2, config.max_motif_nb + 1)
+                  if n_sequences >= config.min_crm_sequences * pool ** nb]
+
+
 def demix_neuron(model: DNAModel, layer: int, neuron: int, tokens: np.ndarray, acts: np.ndarray,
                  config: DemixConfig, seed: int) -> tuple[list[CRM], int]:
     """Demix one neuron's sample into CRMs, choosing motif_nb for this neuron.
@@ -141,15 +178,14 @@ def demix_neuron(model: DNAModel, layer: int, neuron: int, tokens: np.ndarray, a
     crms : list of CRM, ordered by decreasing maximum activation
     motif_nb : int
     """
-    has_pooling = model.layer(layer).pool_below > 1
     best: tuple[float, list[CRM], int] | None = None
-    for motif_nb in range(1, (config.max_motif_nb if has_pooling else 1) + 1):
+    for motif_nb in motif_nb_candidates(model, layer, len(tokens), config):
         clusters = split_by_pooling(model, layer, tokens, acts, motif_nb, config, seed + motif_nb)
         crms = build_crms(model, layer, neuron, tokens, acts, clusters, config)
-        score = max(c.ratio for c in crms)
-        if best is None or score > best[0] + 1e-12:
-            best = (score, crms, motif_nb)
-        if score >= config.ratio_threshold:
+        share = explained_share(crms, config.ratio_threshold)
+        if best is None or share > best[0] + 1e-12:
+            best = (share, crms, motif_nb)
+        if share >= config.min_explained:
             break
     _, crms, motif_nb = best
     crms.sort(key=lambda c: -c.max_activation)
