@@ -28,8 +28,9 @@ from pathlib import Path
 
 import torch
 
+from neuronmotif.annotate import annotate
 from neuronmotif.baseline import BaselineConfig, run_baseline
-from neuronmotif.demo import planted_database
+from neuronmotif.demo import planted_database, truth_table, voters_by_task
 from neuronmotif.match import MotifDatabase
 from neuronmotif.model import DNAModel
 from neuronmotif.pipeline import RunConfig, run, versions
@@ -75,8 +76,20 @@ def child(method: str, model_name: str, out: Path, quick: bool) -> None:
         reports = [run_baseline(model, data.tokens, data.labels, baseline)]
         settings = baseline.parameters()
     seconds = time.perf_counter() - start
+    peak = peak_rss_gb()
+    pairs = planted_pair_spacings(model, entry.data(), out / "neuronmotif") if method == "neuronmotif" else []
     with open(out / f"{method}.pkl", "wb") as fh:
-        pickle.dump({"reports": reports, "seconds": seconds, "peak_rss_gb": peak_rss_gb(), "settings": settings}, fh)
+        pickle.dump({"reports": reports, "seconds": seconds, "peak_rss_gb": peak, "settings": settings,
+                     "pairs": pairs}, fh)
+
+
+def planted_pair_spacings(model, data: SimulatedData, run_dir: Path) -> list[str]:
+    """neuronmotif's own pair report (untimed): the demo truth table's pair rows, with the spacing pooled
+    over the last layer's neurons that vote for each task (named with the planted matrices)."""
+    dna = DNAModel(model)
+    annotation = annotate(run_dir, db=planted_database(data), write=False)
+    rows = truth_table(annotation, data, voters_by_task(dna, data, len(dna.layers)))
+    return [f"{r.tf}: {r.detail}" for r in rows if " " in r.planted]
 
 
 def run_child(method: str, model_name: str, out: Path, quick: bool) -> dict:
@@ -86,7 +99,7 @@ def run_child(method: str, model_name: str, out: Path, quick: bool) -> dict:
         return pickle.load(fh)
 
 
-def benchmark_model(model_name: str, out: Path, quick: bool) -> dict:
+def benchmark_model(model_name: str, out: Path, quick: bool, methods: list[str]) -> dict:
     entry = ZOO[model_name]
     start = time.perf_counter()
     _, meta = cached_model(entry)
@@ -97,10 +110,14 @@ def benchmark_model(model_name: str, out: Path, quick: bool) -> dict:
     planted = planted_database(data)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
-    for method in METHODS:
+    for method in methods:
         result = run_child(method, model_name, out, quick)
         for report in result["reports"]:
             rows.append(table_row(report, result, planted, data))
+        for line in result.get("pairs", []):
+            print(f"    pair spacing reported: {line}", flush=True)
+        if result.get("pairs"):
+            rows[-1]["pair_spacings"] = result["pairs"]
     return {"model": model_name, "entry": asdict(entry), "valid_auroc": meta["valid_auroc"],
             "train_seconds": meta["train_seconds"], "grammars": [g.name for g in data.grammars], "rows": rows}
 
@@ -144,6 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="basset-A and bd10-B with lighter settings")
     parser.add_argument("--models", help=f"comma-separated zoo models (default: all of {', '.join(ZOO)})")
+    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated, of " + ", ".join(METHODS))
     parser.add_argument("--out", default="bench_out/grammar_recovery", help="output folder")
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "MODEL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -156,8 +174,11 @@ def main() -> None:
     unknown = [n for n in names if n not in ZOO]
     if unknown:
         sys.exit(f"unknown zoo model(s) {unknown}; choose from {list(ZOO)}")
+    methods = args.methods.split(",")
+    if set(methods) - set(METHODS):
+        sys.exit(f"unknown method(s) {sorted(set(methods) - set(METHODS))}; choose from {METHODS}")
     start = time.perf_counter()
-    results = [benchmark_model(n, out / n, args.quick) for n in names]
+    results = [benchmark_model(n, out / n, args.quick, methods) for n in names]
     seconds = time.perf_counter() - start
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({"quick": args.quick, "seconds": seconds, "versions": versions(),

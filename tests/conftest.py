@@ -19,7 +19,7 @@ sys.path.insert(0, str(TESTS))
 
 torch.set_num_threads(2)
 
-KLF1, ESRRB, CEBPB = "MA0493.3", "MA0141.4", "MA0466.4"
+KLF1, ESRRB, CEBPB, FOXA2 = "MA0493.3", "MA0141.4", "MA0466.4", "MA0047.4"
 
 
 def fast_config(seed: int = 0, **sampling) -> RunConfig:
@@ -44,11 +44,22 @@ def single_motif_model():
 @pytest.fixture(scope="session")
 def pair_model():
     """Demo-shaped CNN (RF 9, 18, 36) trained on ESRRB -3 bp- KLF1 with hard negatives."""
-    data = simulate([Grammar("pair", [ESRRB, KLF1], [(3, 3)])], 2500, 80, seed=2)
+    data = simulate([Grammar("pair", [ESRRB, KLF1], [(3, 3)])], 4000, 80, seed=2)
     torch.manual_seed(2)
     model = BassetLike(1, channels=(8, 8, 8))
-    aurocs = train(model, data.tokens, data.labels, epochs=6, seed=2)
-    assert aurocs[0] > 0.95, f"toy model failed to learn the pair (AUROC {aurocs[0]:.3f})"
+    aurocs = train(model, data.tokens, data.labels, epochs=8, seed=2)
+    assert aurocs[0] > 0.99, f"toy model failed to learn the pair (AUROC {aurocs[0]:.3f})"
+    return model, data
+
+
+@pytest.fixture(scope="session")
+def flexible_pair_model():
+    """Demo-shaped CNN trained on FOXA2 -2..6 bp- FOXA2 (a flexible homotypic pair) with hard negatives."""
+    data = simulate([Grammar("FOXA2 pair", [FOXA2, FOXA2], [(2, 6)])], 6000, 80, seed=3)
+    torch.manual_seed(3)
+    model = BassetLike(1, channels=(8, 8, 8))
+    aurocs = train(model, data.tokens, data.labels, epochs=10, seed=3)
+    assert aurocs[0] > 0.97, f"toy model failed to learn the flexible pair (AUROC {aurocs[0]:.3f})"
     return model, data
 
 

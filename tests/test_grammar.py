@@ -6,14 +6,16 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import ESRRB, KLF1
-from neuronmotif.annotate import annotate, find_pair
+from conftest import ESRRB, FOXA2, KLF1, fast_config
+from neuronmotif.annotate import annotate, find_pair, pair_spacing, task_voters
 from neuronmotif.compare import align, reverse_complement
-from neuronmotif.demo import planted_database
+from neuronmotif.demo import planted_database, truth_table, voters_by_task
 from neuronmotif.dictionary import build_dictionary
 from neuronmotif.errors import NeuronMotifError
 from neuronmotif.grammar import Combination, Item, build_combinations, gap_range, syntax_tree
 from neuronmotif.match import jaspar_motif, load_motif_db, match_known
+from neuronmotif.model import DNAModel
+from neuronmotif.pipeline import run
 from neuronmotif.ppm import CRM
 from neuronmotif.segment import segment_bounds, segment_crm
 from neuronmotif.store import RunDirectory, meme_text
@@ -95,9 +97,29 @@ def test_hard_pair_is_reported_with_its_exact_gap_and_order(pair_annotations):
     assert len(reverse) < len(exact), "the reverse order is reported as often as the planted one"
 
 
-def test_demo_truth_table_names_the_planted_motifs_and_the_pair_spacing(pair_annotations, pair_model):
-    from neuronmotif.demo import truth_table
+def test_flexible_homotypic_pair_is_reported_with_its_gap_range(flexible_pair_model, tmp_path):
+    """FOXA2 -2..6 bp- FOXA2: the range, within 1 bp, from the last-layer neurons that vote for the task.
 
+    The CNN spreads the range over neurons (one holds 2-4 bp, another 4-6 bp) and learns others that
+    fire on the pair at the hard negatives' wrong spacings to vote against the task; the votes are the
+    model's own gradients on the positives.
+    """
+    model, data = flexible_pair_model
+    dna = DNAModel(model)
+    last = len(dna.layers)
+    run(dna, tmp_path, config=fast_config(), progress=False)
+    annotation = annotate(tmp_path, db=planted_database(data), write=False)
+    reports = [r for r in find_pair(annotation, FOXA2, FOXA2) if r.layer == last]
+    voters = task_voters(dna, last, data.tokens[data.labels[:, 0] > 0.5][:1000])
+    assert 0 < len(voters) < dna.layer(last).out_channels, "every neuron votes the same way"
+    spacing = pair_spacing(reports, voters)
+    assert spacing is not None and spacing.kind == "flexible", spacing
+    assert abs(spacing.low - 2) <= 1 and abs(spacing.high - 6) <= 1, f"planted 2-6 bp, reported {spacing.label()}"
+    row = truth_table(annotation, data, voters_by_task(dna, data, last))[-1]
+    assert f"{spacing.label()} pooled over the {len(voters)} neurons" in row.detail, row.detail
+
+
+def test_demo_truth_table_names_the_planted_motifs_and_the_pair_spacing(pair_annotations, pair_model):
     _, _, planted = pair_annotations
     rows = {r.planted: r for r in truth_table(planted, pair_model[1])}
     assert rows[ESRRB].tf == "ESRRB" and rows[ESRRB].found.startswith("G")

@@ -119,3 +119,25 @@ def test_nan_weights_are_refused_with_the_parameter_name():
 def test_layer_out_of_range():
     with pytest.raises(NeuronMotifError, match="layer 4 is out of range.*1-3"):
         DNAModel(BassetLike(1)).layer(4)
+
+
+def test_output_gradients_are_the_models_own_gradients_through_its_head():
+    """Votes of layer-3 neurons for two tasks equal autograd through the model's own forward (BN scales random)."""
+    torch.manual_seed(0)
+    model = _randomise_batchnorm(BassetLike(2, channels=(6, 6, 6)))
+    dna = DNAModel(model)
+    x = one_hot(random_tokens(7, 80))
+    captured = {}
+
+    def keep(module, inputs, output):
+        captured["bn3"] = output.detach().requires_grad_(True)
+        return captured["bn3"]
+
+    handle = model.body[9].register_forward_hook(keep)  # layer 3's BatchNorm: the neuron activation
+    y = model(x)
+    handle.remove()
+    expected = torch.stack([torch.autograd.grad(y[:, t].sum(), captured["bn3"], retain_graph=True)[0].sum(-1).mean(0)
+                            for t in range(2)], dim=1)
+    votes = dna.output_gradients(x, 3)
+    assert votes.shape == (6, 2) and torch.allclose(votes, expected, atol=1e-6)
+    assert (votes != 0).any(), "no neuron reaches the head: the comparison proves nothing"

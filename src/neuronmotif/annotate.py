@@ -41,8 +41,9 @@ from .grammar import (
     syntax_tree,
 )
 from .match import MATCH_COLUMNS, Match, MotifDatabase, load_motif_db, match_known
+from .model import DNAModel
 from .segment import Segment, SegmentConfig, segment_crm
-from .sequences import decode
+from .sequences import decode, one_hot
 from .similarity import compare_sparse, similar_pairs
 from .store import NeuronResult, RunDirectory, atomic_write_text, crm_name, meme_text, tsv_text
 
@@ -369,7 +370,7 @@ class PairReport:
     gap : GapRange or None
         bp between the edges of the two known motifs (None when their edges cannot be placed).
     n_crms : int
-        CRMs of the combination holding both.
+        Observations of the two adjacent in the combination's CRMs (a CRM holding them twice counts twice).
     """
 
     layer: int
@@ -385,11 +386,14 @@ def _match_for(annotation: Annotation, motif: DictionaryMotif, target_id: str) -
 
 
 def find_pair(annotation: Annotation, first_id: str, second_id: str) -> list[PairReport]:
-    """Every adjacent pair of slots, in any combination of any neuron, whose motifs match two known motifs.
+    """Every combination of every neuron in which two known motifs are adjacent, with their spacing.
 
     A slot matches a known motif when that motif is among its significant matches (not only the best).
     Gaps are measured between the edges of these two known motifs, in the orientation where the first
-    reads forward.
+    reads forward. Adjacent slot pairs of one combination that hold the same two dictionary motifs on the
+    same strands are pooled into one report: in a combination such as A A A, a CRM holding only A A
+    aligns to whichever pair of slots its spacing fits best, so a flexible A-A spacing would otherwise be
+    split into narrow ranges over the slot pairs.
     """
     readings = [(first_id, second_id, "forward")]
     if second_id != first_id:
@@ -399,6 +403,7 @@ def find_pair(annotation: Annotation, first_id: str, second_id: str) -> list[Pai
         for neuron, combos in sorted(lm.combinations.items()):
             motifs = lm.dictionaries[neuron].motifs
             for k, combo in enumerate(combos):
+                pooled: dict[tuple, tuple[list[int], int]] = {}
                 for j in range(len(combo.keys) - 1):
                     for a_id, b_id, reading in readings:
                         order = _pair_order(annotation, motifs, combo, j, a_id, b_id, reading)
@@ -407,9 +412,67 @@ def find_pair(annotation: Annotation, first_id: str, second_id: str) -> list[Pai
                         (ma, _), (mb, _) = combo.keys[j], combo.keys[j + 1]
                         gaps = known_gaps(combo, j, {ma: _match_for(annotation, motifs[ma], a_id),
                                                      mb: _match_for(annotation, motifs[mb], b_id)})
-                        out.append(PairReport(layer, neuron, combination_id(layer, neuron, k), order,
-                                              gap_range(gaps, annotation.config.grammar), len(combo.gaps(j))))
+                        group = (combo.keys[j], combo.keys[j + 1], a_id, order)
+                        known, n_crms = pooled.get(group, ([], 0))
+                        pooled[group] = (known + gaps, n_crms + len(combo.gaps(j)))
+                out += [PairReport(layer, neuron, combination_id(layer, neuron, k), group[3],
+                                   gap_range(gaps, annotation.config.grammar), n_crms)
+                        for group, (gaps, n_crms) in pooled.items()]
     return out
+
+
+def pair_spacing(reports: list[PairReport], neurons: set[tuple[int, int]] | None = None,
+                 config: GrammarConfig | None = None) -> GapRange | None:
+    """One spacing for a pair over several neurons: their observed gaps pooled, outliers dropped.
+
+    A CNN spreads a flexible spacing over neurons (one holds 2-4 bp, another 4-6 bp), and it also
+    learns neurons that fire on the pair at the *wrong* spacing to vote against the task. Pool only
+    the neurons that vote for the pair's task (see :meth:`~neuronmotif.model.DNAModel.output_gradients`
+    and :func:`task_voters`).
+
+    Parameters
+    ----------
+    reports : list of PairReport
+        From :func:`find_pair`.
+    neurons : set of (layer, neuron) or None
+        The neurons to pool (None: every report).
+    config : GrammarConfig or None
+        Outlier rule (None: the defaults).
+
+    Returns
+    -------
+    GapRange or None when no report is pooled; outliers are dropped as in :func:`~neuronmotif.grammar.gap_range`.
+    """
+    gaps = [gap for r in reports if r.gap is not None and (neurons is None or (r.layer, r.neuron) in neurons)
+            for gap, count in r.gap.counts.items() for _ in range(count)]
+    return gap_range(gaps, config or GrammarConfig())
+
+
+def task_voters(model: DNAModel, layer: int, tokens: np.ndarray, task: int = 0,
+                batch: int = 512) -> set[tuple[int, int]]:
+    """The neurons of ``layer`` that push output ``task`` up on sequences that carry the task.
+
+    Parameters
+    ----------
+    model : DNAModel
+    layer : int
+    tokens : np.ndarray, shape (N, L), uint8
+        Sequences as long as the model's input, e.g. the task's positives.
+    task : int
+        Index of the model output.
+    batch : int
+        Sequences per forward and backward pass.
+
+    Returns
+    -------
+    set of (layer, neuron) whose mean gradient (:meth:`~neuronmotif.model.DNAModel.output_gradients`) is > 0.
+    """
+    total = None
+    for start in range(0, len(tokens), batch):
+        chunk = tokens[start:start + batch]
+        grad = model.output_gradients(one_hot(chunk, model.device), layer)[:, task] * len(chunk)
+        total = grad if total is None else total + grad
+    return {(layer, int(n)) for n in np.flatnonzero(total.cpu().numpy() > 0)}
 
 
 def _pair_order(annotation: Annotation, motifs: list[DictionaryMotif], combo: Combination, slot: int, a_id: str,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from .annotate import Annotation, annotate, find_pair
+from .annotate import Annotation, annotate, find_pair, pair_spacing, task_voters
 from .match import MotifDatabase
 from .model import DNAModel
 from .pipeline import RunConfig, run
@@ -64,10 +64,19 @@ def planted_database(data: SimulatedData) -> MotifDatabase:
     return MotifDatabase("planted motifs", ids, [data.names[m] for m in ids], [data.ppms[m] for m in ids])
 
 
-def truth_table(annotation: Annotation, data: SimulatedData) -> list[TruthRow]:
+def voters_by_task(model: DNAModel, data: SimulatedData, layer: int, n: int = 1000) -> dict[int, set[tuple[int, int]]]:
+    """For each task, the neurons of ``layer`` that vote for it on (up to ``n`` of) its positives."""
+    return {t: task_voters(model, layer, data.tokens[data.labels[:, t] > 0.5][:n], task=t)
+            for t in range(data.labels.shape[1])}
+
+
+def truth_table(annotation: Annotation, data: SimulatedData,
+                voters: dict[int, set[tuple[int, int]]] | None = None) -> list[TruthRow]:
     """Each planted motif's network motif (matched to the planted matrices), and each planted pair's neurons.
 
     ``annotation`` should be matched against :func:`planted_database`, so the names are the truth.
+    With ``voters`` (:func:`voters_by_task`), a pair planted with a flexible spacing also gets the
+    spacing pooled over the neurons that vote for its task (:func:`~neuronmotif.annotate.pair_spacing`).
     """
     rows = []
     for mid in data.ppms:
@@ -80,7 +89,7 @@ def truth_table(annotation: Annotation, data: SimulatedData) -> list[TruthRow]:
         per_layer = ", ".join(f"L{k}: {v}" for k, v in g.neurons_per_layer.items())
         rows.append(TruthRow(mid, data.names[mid], f"{g.name} ({g.representative.name})",
                              f"q = {m.q_value:.1e}; first in layer {g.first_layer}; neurons {per_layer}"))
-    for grammar in data.grammars:
+    for task, grammar in enumerate(data.grammars):
         if len(grammar.motifs) != 2:
             continue
         first, second = grammar.motifs
@@ -93,9 +102,13 @@ def truth_table(annotation: Annotation, data: SimulatedData) -> list[TruthRow]:
             continue
         spacing = Counter(f"{r.order} {r.gap.label()}" for r in reports if r.gap is not None)
         neurons = sorted({f"L{r.layer}_N{r.neuron}" for r in reports})
-        rows.append(TruthRow(f"{first} {second}", label, ", ".join(neurons),
-                             "; ".join(f"{k} in {v}" for k, v in spacing.most_common(4))
-                             + f" (planted: forward, {planted})"))
+        detail = "; ".join(f"{k} in {v}" for k, v in spacing.most_common(4))
+        pooled = None if voters is None or grammar.gaps[0][0] == grammar.gaps[0][1] else \
+            pair_spacing(reports, voters[task], annotation.config.grammar)
+        if pooled is not None:
+            detail += f"; {pooled.label()} pooled over the {len(voters[task])} neurons that vote for the task"
+        detail += f" (planted: forward, {planted})"
+        rows.append(TruthRow(f"{first} {second}", label, ", ".join(neurons), detail))
     return rows
 
 
@@ -118,4 +131,5 @@ def summary_rows(rows: list[TruthRow]) -> list[list[str]]:
     return [[r.planted, r.tf, r.found, r.detail] for r in rows]
 
 
-__all__ = ["DEMO_GRAMMARS", "demo_data", "demo_model", "planted_database", "run_demo", "summary_rows", "truth_table"]
+__all__ = ["DEMO_GRAMMARS", "demo_data", "demo_model", "planted_database", "run_demo", "summary_rows", "truth_table",
+           "voters_by_task"]

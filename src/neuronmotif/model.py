@@ -265,7 +265,9 @@ class DNAModel:
         self._perm = torch.tensor([ALPHABET.index(b) for b in self.alphabet], device=self.device)
         gm = module if isinstance(module, fx.GraphModule) else _trace(module)
         graph = _Graph(gm)
-        self.steps = [_make_step(graph, node) for node in graph.chain()]
+        self._graph_module = gm
+        self._nodes = graph.chain()
+        self.steps = [_make_step(graph, node) for node in self._nodes]
         self.layers = _find_layers(self.steps)
         self._activation_bytes: dict[tuple[int, int], int] = {}
         self._check_runs()
@@ -387,6 +389,47 @@ class DNAModel:
         bias = h[0]
         weight = (h[1:] - bias).T.reshape(spec.out_channels, spec.in_channels, spec.kernel_size)
         return weight, bias
+
+    def output_gradients(self, x: torch.Tensor, layer: int) -> torch.Tensor:
+        """How each neuron of ``layer`` pushes each model output on the given sequences.
+
+        The whole model runs as it was defined (its own padding, pooling and head); the gradient of
+        output t with respect to a neuron's activation map is summed over positions and averaged over
+        the sequences. A positive value means the neuron votes for task t on these sequences; a
+        negative one that it votes against (a detector of hard negatives, for example).
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (N, 4, L), float
+            One-hot sequences in ACGT order, as long as the model's input, on :attr:`device`.
+        layer : int
+            1-based layer number.
+
+        Returns
+        -------
+        torch.Tensor, shape (C, T)
+            C neurons of the layer, T model outputs (the output flattened per sequence).
+        """
+        node = self._nodes[self.layer(layer).out_step]
+        captured: list[torch.Tensor] = []
+
+        class _Probe(fx.Interpreter):
+            def run_node(self, n: fx.Node):
+                out = super().run_node(n)
+                if n is node:
+                    out = out.detach().requires_grad_(True)
+                    captured.append(out)
+                return out
+
+        with torch.enable_grad():
+            y = _Probe(self._graph_module).run(self.to_model_input(x))
+            if not torch.is_tensor(y):
+                raise NeuronMotifError(f"the model returns {type(y).__name__}, not one tensor of outputs; "
+                                       "wrap it so that forward returns the (N, tasks) tensor.")
+            y = y.reshape(len(x), -1)
+            grads = [torch.autograd.grad(y[:, t].sum(), captured[0], retain_graph=t < y.shape[1] - 1)[0]
+                     for t in range(y.shape[1])]
+        return torch.stack([g.sum(-1).mean(0) for g in grads], dim=1)
 
     def input_activation(self, layer: int) -> str:
         """The nonlinearity applied to this layer's input ('none' for layer 1)."""
