@@ -41,26 +41,27 @@ def single_motif_model():
     return model, data
 
 
+def demo_shaped_model(grammar: Grammar, n_per_task: int, epochs: int, seed: int, min_auroc: float):
+    """A demo-shaped CNN (RF 9, 18, 36) trained on one planted grammar with its hard negatives."""
+    data = simulate([grammar], n_per_task, 80, seed=seed)
+    torch.manual_seed(seed)
+    model = BassetLike(1, channels=(8, 8, 8))
+    aurocs = train(model, data.tokens, data.labels, epochs=epochs, seed=seed)
+    assert aurocs[0] > min_auroc, f"toy model failed to learn {grammar.name} (AUROC {aurocs[0]:.3f})"
+    return model, data
+
+
 @pytest.fixture(scope="session")
 def pair_model():
-    """Demo-shaped CNN (RF 9, 18, 36) trained on ESRRB -3 bp- KLF1 with hard negatives."""
-    data = simulate([Grammar("pair", [ESRRB, KLF1], [(3, 3)])], 4000, 80, seed=2)
-    torch.manual_seed(2)
-    model = BassetLike(1, channels=(8, 8, 8))
-    aurocs = train(model, data.tokens, data.labels, epochs=8, seed=2)
-    assert aurocs[0] > 0.99, f"toy model failed to learn the pair (AUROC {aurocs[0]:.3f})"
-    return model, data
+    """ESRRB -3 bp- KLF1, a hard ordered pair."""
+    return demo_shaped_model(Grammar("ESRRB-3bp-KLF1", [ESRRB, KLF1], [(3, 3)]), 4000, 8, seed=2, min_auroc=0.99)
 
 
 @pytest.fixture(scope="session")
 def flexible_pair_model():
-    """Demo-shaped CNN trained on FOXA2 -2..6 bp- FOXA2 (a flexible homotypic pair) with hard negatives."""
-    data = simulate([Grammar("FOXA2 pair", [FOXA2, FOXA2], [(2, 6)])], 6000, 80, seed=3)
-    torch.manual_seed(3)
-    model = BassetLike(1, channels=(8, 8, 8))
-    aurocs = train(model, data.tokens, data.labels, epochs=10, seed=3)
-    assert aurocs[0] > 0.97, f"toy model failed to learn the flexible pair (AUROC {aurocs[0]:.3f})"
-    return model, data
+    """FOXA2 -2..6 bp- FOXA2, a flexible homotypic pair."""
+    return demo_shaped_model(Grammar("FOXA2-2to6bp-FOXA2", [FOXA2, FOXA2], [(2, 6)]), 6000, 10, seed=3,
+                             min_auroc=0.97)
 
 
 @pytest.fixture(scope="session")

@@ -95,7 +95,7 @@ def test_neuronmotif_report_scores_the_planted_pair(pair_run, pair_model, plante
     everything = run_report(out)
     result = score(everything, planted, data.grammars)
     assert set(result.recovered) == {"MA0141.4", "MA0493.3"}
-    assert {h.gap for h in result.grammar["pair"]} & {2, 3, 4}
+    assert {h.gap for h in result.grammar[data.grammars[0].name]} & {2, 3, 4}
     # the recurring view drops single-neuron motifs and still names both planted motifs
     recurring = run_report(out, min_neurons=2)
     assert 0 < len(recurring.motifs) < len(everything.motifs)
