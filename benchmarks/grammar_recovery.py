@@ -63,6 +63,7 @@ def child(method: str, model_name: str, out: Path, quick: bool) -> None:
     torch.set_num_threads(2)
     entry = ZOO[model_name]
     model, _ = cached_model(entry)
+    data = entry.data()
     config, baseline = method_settings(quick)
     start = time.perf_counter()
     if method == "neuronmotif":
@@ -72,12 +73,11 @@ def child(method: str, model_name: str, out: Path, quick: bool) -> None:
                    run_report(out / "neuronmotif", "neuronmotif (motifs of >= 2 neurons)", min_neurons=2)]
         settings = config.parameters()
     else:
-        data = entry.data()
         reports = [run_baseline(model, data.tokens, data.labels, baseline)]
         settings = baseline.parameters()
     seconds = time.perf_counter() - start
     peak = peak_rss_gb()
-    pairs = planted_pair_spacings(model, entry.data(), out / "neuronmotif") if method == "neuronmotif" else []
+    pairs = planted_pair_spacings(model, data, out / "neuronmotif") if method == "neuronmotif" else []
     with open(out / f"{method}.pkl", "wb") as fh:
         pickle.dump({"reports": reports, "seconds": seconds, "peak_rss_gb": peak, "settings": settings,
                      "pairs": pairs}, fh)
@@ -89,7 +89,7 @@ def planted_pair_spacings(model, data: SimulatedData, run_dir: Path) -> list[str
     dna = DNAModel(model)
     annotation = annotate(run_dir, db=planted_database(data), write=False)
     rows = truth_table(annotation, data, voters_by_task(dna, data, len(dna.layers)))
-    return [f"{r.tf}: {r.detail}" for r in rows if " " in r.planted]
+    return [f"{r.tf}: {r.detail}" for r in rows if r.planted not in data.ppms]  # the pair rows
 
 
 def run_child(method: str, model_name: str, out: Path, quick: bool) -> dict:

@@ -119,6 +119,30 @@ def test_flexible_homotypic_pair_is_reported_with_its_gap_range(flexible_pair_mo
     assert f"{spacing.label()} pooled over the {len(voters)} neurons" in row.detail, row.detail
 
 
+def test_a_flexible_homotypic_spacing_is_one_report_per_combination():
+    """In an A A A combination, A A CRMs at 3-4 bp align to slots 0-1 and those at 5-6 bp to slots 1-2;
+    find_pair still reports A-A once, with the whole 3-6 bp range."""
+    from neuronmotif.annotate import Annotation, LayerMotifs
+    from neuronmotif.dictionary import DictionaryMotif, NeuronDictionary
+    from neuronmotif.match import Match
+    from neuronmotif.segment import Segment
+
+    foxa2 = jaspar_motif(FOXA2)[1]
+    w = foxa2.shape[1]
+    motif = DictionaryMotif(3, 0, 0, Segment(3, 0, 0, 0, w, foxa2, 1.5))
+    combo = Combination([(0, "+")] * 3)
+    combo.add(0, "+", [Item(0, "+", s, w) for s in (0, w + 3, 2 * w + 9)], [0, 1, 2])  # gaps 3 and 6
+    for crm, gap in enumerate((3, 4, 5, 6), start=1):
+        items = [Item(0, "+", 0, w), Item(0, "+", w + gap, w)]
+        combo.add(crm, "+", items, combo.embed(items))
+    assert {tuple(m.slots) for m in combo.members[1:]} == {(0, 1), (1, 2)}, "the set-up no longer splits the pairs"
+    layer = LayerMotifs(3, 40, [], dictionaries={0: NeuronDictionary(3, 0, [motif])}, combinations={0: [combo]})
+    known = Match(motif.name, 1, FOXA2, "FOXA2", 1e-8, 1e-6, 0, "+", w, w)
+    annotation = Annotation({3: layer}, {motif.name: [known]}, {}, [], {})
+    reports = find_pair(annotation, FOXA2, FOXA2)
+    assert [(r.order, r.gap.low, r.gap.high, r.n_crms) for r in reports] == [("homotypic", 3, 6, 6)]
+
+
 def test_demo_truth_table_names_the_planted_motifs_and_the_pair_spacing(pair_annotations, pair_model):
     _, _, planted = pair_annotations
     rows = {r.planted: r for r in truth_table(planted, pair_model[1])}

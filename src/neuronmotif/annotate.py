@@ -398,27 +398,31 @@ def find_pair(annotation: Annotation, first_id: str, second_id: str) -> list[Pai
     readings = [(first_id, second_id, "forward")]
     if second_id != first_id:
         readings.append((second_id, first_id, "reverse"))
-    out = []
-    for layer, lm in sorted(annotation.layers.items()):
-        for neuron, combos in sorted(lm.combinations.items()):
-            motifs = lm.dictionaries[neuron].motifs
-            for k, combo in enumerate(combos):
-                pooled: dict[tuple, tuple[list[int], int]] = {}
-                for j in range(len(combo.keys) - 1):
-                    for a_id, b_id, reading in readings:
-                        order = _pair_order(annotation, motifs, combo, j, a_id, b_id, reading)
-                        if order is None:
-                            continue
-                        (ma, _), (mb, _) = combo.keys[j], combo.keys[j + 1]
-                        gaps = known_gaps(combo, j, {ma: _match_for(annotation, motifs[ma], a_id),
-                                                     mb: _match_for(annotation, motifs[mb], b_id)})
-                        group = (combo.keys[j], combo.keys[j + 1], a_id, order)
-                        known, n_crms = pooled.get(group, ([], 0))
-                        pooled[group] = (known + gaps, n_crms + len(combo.gaps(j)))
-                out += [PairReport(layer, neuron, combination_id(layer, neuron, k), group[3],
-                                   gap_range(gaps, annotation.config.grammar), n_crms)
-                        for group, (gaps, n_crms) in pooled.items()]
-    return out
+    return [report for layer, lm in sorted(annotation.layers.items())
+            for neuron, combos in sorted(lm.combinations.items())
+            for k, combo in enumerate(combos)
+            for report in _combination_pairs(annotation, layer, neuron, k, combo, readings)]
+
+
+def _combination_pairs(annotation: Annotation, layer: int, neuron: int, index: int, combo: Combination,
+                       readings: list[tuple[str, str, str]]) -> list[PairReport]:
+    """One combination's reports for :func:`find_pair`, one per (slot keys, reading), gaps pooled."""
+    motifs = annotation.layers[layer].dictionaries[neuron].motifs
+    pooled: dict[tuple, tuple[list[int], list[int]]] = {}
+    for j in range(len(combo.keys) - 1):
+        for a_id, b_id, reading in readings:
+            order = _pair_order(annotation, motifs, combo, j, a_id, b_id, reading)
+            if order is None:
+                continue
+            (ma, _), (mb, _) = combo.keys[j], combo.keys[j + 1]
+            gaps = known_gaps(combo, j, {ma: _match_for(annotation, motifs[ma], a_id),
+                                         mb: _match_for(annotation, motifs[mb], b_id)})
+            known, n_crms = pooled.setdefault((combo.keys[j], combo.keys[j + 1], a_id, order), ([], []))
+            known += gaps
+            n_crms.append(len(combo.gaps(j)))
+    name = combination_id(layer, neuron, index)
+    return [PairReport(layer, neuron, name, group[3], gap_range(known, annotation.config.grammar), sum(n_crms))
+            for group, (known, n_crms) in pooled.items()]
 
 
 def pair_spacing(reports: list[PairReport], neurons: set[tuple[int, int]] | None = None,
@@ -467,11 +471,8 @@ def task_voters(model: DNAModel, layer: int, tokens: np.ndarray, task: int = 0,
     -------
     set of (layer, neuron) whose mean gradient (:meth:`~neuronmotif.model.DNAModel.output_gradients`) is > 0.
     """
-    total = None
-    for start in range(0, len(tokens), batch):
-        chunk = tokens[start:start + batch]
-        grad = model.output_gradients(one_hot(chunk, model.device), layer)[:, task] * len(chunk)
-        total = grad if total is None else total + grad
+    total = sum(model.output_gradients(one_hot(tokens[s:s + batch], model.device), layer, [task])[:, 0]
+                * len(tokens[s:s + batch]) for s in range(0, len(tokens), batch))
     return {(layer, int(n)) for n in np.flatnonzero(total.cpu().numpy() > 0)}
 
 

@@ -20,8 +20,8 @@ import torch
 from torch import nn
 
 from .errors import NeuronMotifError
-from .scoring import AS_REPORTED, Pattern, Report
-from .segment import SegmentConfig, segment_bounds
+from .scoring import Pattern, Report, pattern_segments
+from .segment import SegmentConfig
 from .sequences import one_hot
 from .zoo import BassetLike
 
@@ -152,8 +152,7 @@ def run_baseline(model: nn.Module, tokens: np.ndarray, labels: np.ndarray, confi
         positives = tokens[np.flatnonzero(labels[:, task] > 0.5)[: config.max_positives]]
         attr = hypothetical_attributions(model, positives, task, config)
         patterns += modisco_patterns(positives, attr, config, prefix=f"task{task}_")
-    motifs = {f"{p.name}:{s}-{e}": np.ascontiguousarray(p.ppm[:, s:e])
-              for p in patterns for s, e in segment_bounds(p.ppm, p.n_sequences, segment or AS_REPORTED)}
+    motifs = {key: ppm for key, (_, _, ppm) in pattern_segments(patterns, segment).items()}
     return Report("DeepLIFT/SHAP + TF-MoDISco", motifs, patterns)
 
 

@@ -390,7 +390,7 @@ class DNAModel:
         weight = (h[1:] - bias).T.reshape(spec.out_channels, spec.in_channels, spec.kernel_size)
         return weight, bias
 
-    def output_gradients(self, x: torch.Tensor, layer: int) -> torch.Tensor:
+    def output_gradients(self, x: torch.Tensor, layer: int, outputs: Sequence[int] | None = None) -> torch.Tensor:
         """How each neuron of ``layer`` pushes each model output on the given sequences.
 
         The whole model runs as it was defined (its own padding, pooling and head); the gradient of
@@ -404,11 +404,13 @@ class DNAModel:
             One-hot sequences in ACGT order, as long as the model's input, on :attr:`device`.
         layer : int
             1-based layer number.
+        outputs : sequence of int or None
+            The model outputs (tasks) to differentiate; None: all of them.
 
         Returns
         -------
         torch.Tensor, shape (C, T)
-            C neurons of the layer, T model outputs (the output flattened per sequence).
+            C neurons of the layer, T requested outputs (the output flattened per sequence).
         """
         node = self._nodes[self.layer(layer).out_step]
         captured: list[torch.Tensor] = []
@@ -427,8 +429,8 @@ class DNAModel:
                 raise NeuronMotifError(f"the model returns {type(y).__name__}, not one tensor of outputs; "
                                        "wrap it so that forward returns the (N, tasks) tensor.")
             y = y.reshape(len(x), -1)
-            grads = [torch.autograd.grad(y[:, t].sum(), captured[0], retain_graph=t < y.shape[1] - 1)[0]
-                     for t in range(y.shape[1])]
+            wanted = list(range(y.shape[1])) if outputs is None else list(outputs)
+            grads = [torch.autograd.grad(y[:, t].sum(), captured[0], retain_graph=True)[0] for t in wanted]
         return torch.stack([g.sum(-1).mean(0) for g in grads], dim=1)
 
     def input_activation(self, layer: int) -> str:

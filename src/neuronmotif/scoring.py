@@ -172,19 +172,26 @@ def pair_grammars(grammars: list[Grammar]) -> list[Grammar]:
     return [g for g in grammars if len(g.motifs) == 2]
 
 
+def pattern_segments(patterns: list[Pattern], segment: SegmentConfig | None = None
+                     ) -> dict[str, tuple[str, int, np.ndarray]]:
+    """Each pattern's motif segments, by '<pattern>:<start>-<end>'.
+
+    Returns
+    -------
+    dict of str -> (pattern name, start column, PPM (4, w)); cut by ``segment`` (default :data:`AS_REPORTED`).
+    """
+    return {f"{p.name}:{s}-{e}": (p.name, s, np.ascontiguousarray(p.ppm[:, s:e]))
+            for p in patterns for s, e in segment_bounds(p.ppm, p.n_sequences, segment or AS_REPORTED)}
+
+
 def place_planted(patterns: list[Pattern], planted: MotifDatabase, q_threshold: float = 0.05,
                   segment: SegmentConfig | None = None) -> dict[str, list[Placement]]:
     """Planted motifs located in each pattern (by its segments' TOMTOM matches), by pattern name."""
-    queries: dict[str, np.ndarray] = {}
-    owner: dict[str, tuple[str, int]] = {}
-    for p in patterns:
-        for s, e in segment_bounds(p.ppm, p.n_sequences, segment or AS_REPORTED):
-            key = f"{p.name}:{s}-{e}"
-            queries[key], owner[key] = np.ascontiguousarray(p.ppm[:, s:e]), (p.name, s)
-    matches = match_known(queries, planted, q_threshold, top=len(planted))
+    segments = pattern_segments(patterns, segment)
+    matches = match_known({k: ppm for k, (_, _, ppm) in segments.items()}, planted, q_threshold, top=len(planted))
     out: dict[str, list[Placement]] = {p.name: [] for p in patterns}
     for key, found in matches.items():
-        name, seg_start = owner[key]
+        name, seg_start, _ = segments[key]
         out[name] += [_placement(m, seg_start) for m in found]
     return out
 
@@ -246,5 +253,5 @@ def score(report: Report, planted: MotifDatabase, grammars: list[Grammar], q_thr
     return Score(report.method, recovered, len(planted), grammar_hits, false, len(informative))
 
 
-__all__ = ["GrammarHit", "Pattern", "Placement", "Report", "Score", "pair_gaps", "pair_grammars", "place_planted",
-           "run_report", "score"]
+__all__ = ["GrammarHit", "Pattern", "Placement", "Report", "Score", "pair_gaps", "pair_grammars", "pattern_segments",
+           "place_planted", "run_report", "score"]

@@ -170,9 +170,9 @@ def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 
 
     For each grammar, ``n_per_task`` positives carry it; multi-motif grammars also get ``n_per_task``
     hard negatives, split evenly between one motif only, a gap outside the range (by 3-8 bp) and the
-    reverse order. A grammar that reads the same reversed (a homotypic pair) gets a second set of wrong
-    gaps instead, since its reverse order is a positive. ``n_background`` (default ``n_per_task``) plain
-    background sequences are added.
+    reverse order. A grammar that reads the same reversed (motifs and gap ranges, e.g. a homotypic pair)
+    gets a second set of wrong gaps instead, since its reverse order is a positive. ``n_background``
+    (default ``n_per_task``) plain background sequences are added.
 
     Parameters
     ----------
@@ -221,7 +221,7 @@ def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 
             wrong = neg[third: 2 * third]
             _plant(wrong, g.motifs, _wrong_gaps(len(wrong), gap_lo, gap_hi, rng), ppms, rng)
             flipped = neg[2 * third:]
-            if g.motifs == g.motifs[::-1]:  # reversing a homotypic pair gives a positive: another wrong gap
+            if g.motifs == g.motifs[::-1] and g.gaps == g.gaps[::-1]:  # reversed, it is a positive
                 _plant(flipped, g.motifs, _wrong_gaps(len(flipped), gap_lo, gap_hi, rng), ppms, rng)
             else:
                 _plant(flipped, g.motifs[::-1], gaps[: len(flipped), ::-1], ppms, rng)

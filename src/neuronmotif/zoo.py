@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import time
@@ -22,6 +23,7 @@ from torch import nn
 from .errors import NeuronMotifError
 from .sequences import one_hot
 from .simulate import CPG_DEPLETED, DATA_VERSION, Grammar, SimulatedData, simulate
+from .store import atomic_write_bytes, atomic_write_text
 
 
 class BassetLike(nn.Module):
@@ -214,9 +216,8 @@ def cached_model(entry: ZooEntry, root: Path | None = None) -> tuple[BassetLike,
     aurocs = train(model, data.tokens, data.labels, epochs=entry.epochs, seed=entry.seed)
     meta = {"entry": asdict(entry), "grammars": [g.name for g in data.grammars], "valid_auroc": aurocs,
             "train_seconds": round(time.perf_counter() - start, 1), "torch": torch.__version__}
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = weights.with_suffix(".tmp")
-    torch.save(model.state_dict(), tmp)
-    tmp.replace(weights)
-    meta_file.write_text(json.dumps(meta, indent=2))
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    atomic_write_bytes(weights, buffer.getvalue())
+    atomic_write_text(meta_file, json.dumps(meta, indent=2))
     return model.eval(), meta
