@@ -2,7 +2,7 @@
 
 For each seed, a demo-shaped CNN (RF 9, 18, 36) is trained on FOXA2 -2..6 bp- FOXA2 with hard
 negatives, every layer is deciphered with three demixing rules, and the FOXA2-FOXA2 gaps of the last
-layer's neurons that vote for the task are pooled (``annotate.pair_spacing``). A seed counts when
+layer's neurons that vote for the task are pooled (``pairs.pair_spacing``). A seed counts when
 the pooled range is within 1 bp of 2-6 at both ends.
 
     python benchmarks/flexible_spacing.py [--seeds 3,4,5,6,7,8]
@@ -16,10 +16,11 @@ import time
 
 import torch
 
-from neuronmotif.annotate import annotate, find_pair, pair_spacing, task_voters
+from neuronmotif.annotate import annotate
 from neuronmotif.demix import DemixConfig
 from neuronmotif.demo import planted_database
 from neuronmotif.model import DNAModel
+from neuronmotif.pairs import find_pair, pair_spacing, task_voters
 from neuronmotif.pipeline import RunConfig, run
 from neuronmotif.sample import SamplingConfig
 from neuronmotif.simulate import Grammar, SimulatedData, simulate

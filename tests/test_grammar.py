@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import ESRRB, FOXA2, KLF1, fast_config
-from neuronmotif.annotate import annotate, find_pair, pair_spacing, task_voters
+from neuronmotif.annotate import annotate
 from neuronmotif.compare import align, reverse_complement
 from neuronmotif.demo import planted_database, truth_table, voters_by_task
 from neuronmotif.dictionary import build_dictionary
@@ -15,6 +15,7 @@ from neuronmotif.errors import NeuronMotifError
 from neuronmotif.grammar import Combination, Item, build_combinations, gap_range, syntax_tree
 from neuronmotif.match import jaspar_motif, load_motif_db, match_known
 from neuronmotif.model import DNAModel
+from neuronmotif.pairs import find_pair, pair_spacing, task_voters
 from neuronmotif.pipeline import run
 from neuronmotif.ppm import CRM
 from neuronmotif.segment import segment_bounds, segment_crm

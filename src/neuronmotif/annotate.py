@@ -18,9 +18,11 @@ settings (``neuronmotif grammar OUT``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -41,9 +43,8 @@ from .grammar import (
     syntax_tree,
 )
 from .match import MATCH_COLUMNS, Match, MotifDatabase, load_motif_db, match_known
-from .model import DNAModel
-from .segment import Segment, SegmentConfig, segment_crm
-from .sequences import decode, one_hot
+from .segment import Segment, SegmentConfig, segment_crm, smoothed_information
+from .sequences import decode
 from .similarity import compare_sparse, similar_pairs
 from .store import NeuronResult, RunDirectory, atomic_write_text, crm_name, meme_text, tsv_text
 
@@ -264,7 +265,8 @@ def _network_motifs(layers: dict[int, LayerMotifs], occurs: dict[str, dict[int, 
 
 
 def annotate(path: str | Path, config: AnnotateConfig | None = None, db: MotifDatabase | None = None,
-             layers: list[int] | None = None, write: bool = True) -> Annotation:
+             layers: list[int] | None = None, write: bool = True,
+             log: Callable[[str], None] | None = None) -> Annotation:
     """Motifs, names, grammar and first occurrences for every finished layer of a run directory.
 
     Parameters
@@ -277,26 +279,39 @@ def annotate(path: str | Path, config: AnnotateConfig | None = None, db: MotifDa
     layers : list of int or None
         Layers to use (default: every finished layer).
     write : bool
-        Write the files (False: only return the result, e.g. to check against other known motifs).
+        Write the files (False: only return the result, e.g. to check against other known motifs). The
+        run directory is locked while they are written.
+    log : callable or None
+        Called with a line of progress at each stage (None: silent).
 
     Returns
     -------
     Annotation (also written to the run directory).
     """
-    config = config or AnnotateConfig()
     store = RunDirectory(path)
+    with store.lock() if write else contextlib.nullcontext():
+        return _annotate(store, config or AnnotateConfig(), db, layers, write, log or (lambda message: None))
+
+
+def _annotate(store: RunDirectory, config: AnnotateConfig, db: MotifDatabase | None, layers: list[int] | None,
+              write: bool, log: Callable[[str], None]) -> Annotation:
     manifest = store.manifest()
     db = db or load_motif_db(config.motif_db)
     chosen = layers or [layer for layer in sorted(manifest.get("layers", [])) if store.layer_done(layer)]
     if not chosen:
         raise RunDirectoryError(f"'{store.path}' has no finished layer to annotate; run `neuronmotif run` first.")
-    by_layer = {layer: _layer_motifs(store, layer, config) for layer in chosen}
+    by_layer = {}
+    for layer in chosen:
+        log(f"layer {layer}: segments, dictionaries and syntax trees")
+        by_layer[layer] = _layer_motifs(store, layer, config)
     start = time.perf_counter()
     queries = {m.name: m.ppm for m in _all_motifs(by_layer)}
     queries.update({s.name: s.ppm for lm in by_layer.values() for s in lm.all_segments()})
+    log(f"naming {len(queries):,} motifs and segments against {db.source}")
     matches = match_known(queries, db, config.match_q, config.top_matches)
     match_seconds = time.perf_counter() - start
     start = time.perf_counter()
+    log("tracing motifs across layers and merging them into network motifs")
     occurs = _cross_layer(by_layer, config.occurrence_q, config.dictionary.min_overlap)
     network = _network_motifs(by_layer, occurs, config.dictionary)
     network_seconds = time.perf_counter() - start
@@ -323,6 +338,7 @@ class LayerSummary:
     n_motifs: int
     named: list[tuple[str, int]]
     pairs: list[tuple[str, int]]
+    note: str = ""
 
 
 def _named_pairs(combination: Combination, dictionary: NeuronDictionary, annotation: Annotation) -> set[str]:
@@ -351,149 +367,24 @@ def summarize(annotation: Annotation, top: int = 3) -> list[LayerSummary]:
         for neuron, found in lm.combinations.items():
             pairs.update(set().union(*[_named_pairs(c, lm.dictionaries[neuron], annotation) for c in found]))
         n_motifs = sum(1 for g in annotation.network if g.neurons_per_layer.get(layer))
-        rows.append(LayerSummary(layer, n_motifs, named.most_common(top), pairs.most_common(top)))
+        rows.append(LayerSummary(layer, n_motifs, _most_common(named, top), _most_common(pairs, top),
+                                 "" if n_motifs else _why_no_motifs(lm, annotation.config.segment)))
     return rows
 
 
-@dataclass(frozen=True)
-class PairReport:
-    """Two known motifs found adjacent in one combination of one neuron.
-
-    Attributes
-    ----------
-    layer, neuron : int
-    combination : str
-        'L<l>_N<n>_S<k>'.
-    order : str
-        'forward' when the first motif precedes the second reading the first on its + strand, else
-        'reverse'; 'homotypic' when both are the same known motif.
-    gap : GapRange or None
-        bp between the edges of the two known motifs (None when their edges cannot be placed).
-    n_crms : int
-        Observations of the two adjacent in the combination's CRMs (a CRM holding them twice counts twice).
-    """
-
-    layer: int
-    neuron: int
-    combination: str
-    order: str
-    gap: GapRange | None
-    n_crms: int
+def _most_common(counts: Counter[str], top: int) -> list[tuple[str, int]]:
+    """The ``top`` most frequent labels, ties in alphabetical order (stable across runs)."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
 
 
-def _match_for(annotation: Annotation, motif: DictionaryMotif, target_id: str) -> Match | None:
-    return next((m for m in annotation.matches.get(motif.name, []) if m.target_id == target_id), None)
-
-
-def find_pair(annotation: Annotation, first_id: str, second_id: str) -> list[PairReport]:
-    """Every combination of every neuron in which two known motifs are adjacent, with their spacing.
-
-    A slot matches a known motif when that motif is among its significant matches (not only the best).
-    Gaps are measured between the edges of these two known motifs, in the orientation where the first
-    reads forward. Adjacent slot pairs of one combination that hold the same two dictionary motifs on the
-    same strands are pooled into one report: in a combination such as A A A, a CRM holding only A A
-    aligns to whichever pair of slots its spacing fits best, so a flexible A-A spacing would otherwise be
-    split into narrow ranges over the slot pairs.
-    """
-    readings = [(first_id, second_id, "forward")]
-    if second_id != first_id:
-        readings.append((second_id, first_id, "reverse"))
-    return [report for layer, lm in sorted(annotation.layers.items())
-            for neuron, combos in sorted(lm.combinations.items())
-            for k, combo in enumerate(combos)
-            for report in _combination_pairs(annotation, layer, neuron, k, combo, readings)]
-
-
-def _combination_pairs(annotation: Annotation, layer: int, neuron: int, index: int, combo: Combination,
-                       readings: list[tuple[str, str, str]]) -> list[PairReport]:
-    """One combination's reports for :func:`find_pair`, one per (slot keys, reading), gaps pooled."""
-    motifs = annotation.layers[layer].dictionaries[neuron].motifs
-    pooled: dict[tuple, tuple[list[int], list[int]]] = {}
-    for j in range(len(combo.keys) - 1):
-        for a_id, b_id, reading in readings:
-            order = _pair_order(annotation, motifs, combo, j, a_id, b_id, reading)
-            if order is None:
-                continue
-            (ma, _), (mb, _) = combo.keys[j], combo.keys[j + 1]
-            gaps = known_gaps(combo, j, {ma: _match_for(annotation, motifs[ma], a_id),
-                                         mb: _match_for(annotation, motifs[mb], b_id)})
-            known, n_crms = pooled.setdefault((combo.keys[j], combo.keys[j + 1], a_id, order), ([], []))
-            known += gaps
-            n_crms.append(len(combo.gaps(j)))
-    name = combination_id(layer, neuron, index)
-    return [PairReport(layer, neuron, name, group[3], gap_range(known, annotation.config.grammar), sum(n_crms))
-            for group, (known, n_crms) in pooled.items()]
-
-
-def pair_spacing(reports: list[PairReport], neurons: set[tuple[int, int]] | None = None,
-                 config: GrammarConfig | None = None) -> GapRange | None:
-    """One spacing for a pair over several neurons: their observed gaps pooled, outliers dropped.
-
-    A CNN spreads a flexible spacing over neurons (one holds 2-4 bp, another 4-6 bp), and it also
-    learns neurons that fire on the pair at the *wrong* spacing to vote against the task. Pool only
-    the neurons that vote for the pair's task (see :meth:`~neuronmotif.model.DNAModel.output_gradients`
-    and :func:`task_voters`).
-
-    Parameters
-    ----------
-    reports : list of PairReport
-        From :func:`find_pair`.
-    neurons : set of (layer, neuron) or None
-        The neurons to pool (None: every report).
-    config : GrammarConfig or None
-        Outlier rule (None: the defaults).
-
-    Returns
-    -------
-    GapRange or None when no report is pooled; outliers are dropped as in :func:`~neuronmotif.grammar.gap_range`.
-    """
-    gaps = [gap for r in reports if r.gap is not None and (neurons is None or (r.layer, r.neuron) in neurons)
-            for gap, count in r.gap.counts.items() for _ in range(count)]
-    return gap_range(gaps, config or GrammarConfig())
-
-
-def task_voters(model: DNAModel, layer: int, tokens: np.ndarray, task: int = 0,
-                batch: int = 512) -> set[tuple[int, int]]:
-    """The neurons of ``layer`` that push output ``task`` up on sequences that carry the task.
-
-    Parameters
-    ----------
-    model : DNAModel
-    layer : int
-    tokens : np.ndarray, shape (N, L), uint8
-        Sequences as long as the model's input, e.g. the task's positives.
-    task : int
-        Index of the model output.
-    batch : int
-        Sequences per forward and backward pass.
-
-    Returns
-    -------
-    set of (layer, neuron) whose mean gradient (:meth:`~neuronmotif.model.DNAModel.output_gradients`) is > 0.
-    """
-    total = sum(model.output_gradients(one_hot(tokens[s:s + batch], model.device), layer, [task])[:, 0]
-                * len(tokens[s:s + batch]) for s in range(0, len(tokens), batch))
-    return {(layer, int(n)) for n in np.flatnonzero(total.cpu().numpy() > 0)}
-
-
-def _pair_order(annotation: Annotation, motifs: list[DictionaryMotif], combo: Combination, slot: int, a_id: str,
-                b_id: str, reading: str) -> str | None:
-    """The order of known motifs ``a_id`` (slot) and ``b_id`` (slot + 1), or None if they are not there.
-
-    Slot order a, b reads as ``reading`` on the + strand of known motif a, and as the other order on its
-    - strand. Two different motifs must face the same way; a homotypic pair may face either way (and a
-    palindrome has no strand).
-    """
-    (ma, sa), (mb, sb) = combo.keys[slot], combo.keys[slot + 1]
-    a, b = _match_for(annotation, motifs[ma], a_id), _match_for(annotation, motifs[mb], b_id)
-    if a is None or b is None:
-        return None
-    if a_id == b_id:
-        return "homotypic"
-    strand_a, strand_b = orient(sa, a.strand), orient(sb, b.strand)
-    if strand_a != strand_b:
-        return None
-    return reading if strand_a == "+" else ("reverse" if reading == "forward" else "forward")
+def _why_no_motifs(lm: LayerMotifs, config: SegmentConfig) -> str:
+    """Why a layer has no motif: no CRM, or no CRM with a run of informative columns."""
+    crms = [c for r in lm.neurons for c in r.crms]
+    if not crms:
+        return "no CRMs: every neuron is dead (see neurons.tsv)"
+    best = max(float(smoothed_information(c.ppm, c.n_sequences, config).max()) for c in crms)
+    return (f"no CRM has {config.min_length} bp above {config.ic_min:g} bit (best smoothed column: {best:.2f} bit); "
+            f"its neurons fire on weak, spread-out patterns, or lower --ic-min")
 
 
 # -- output ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from statistics import median
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .errors import NeuronMotifError
@@ -29,7 +30,7 @@ def _user_errors(fn: Callable) -> Callable:
         except NeuronMotifError as exc:
             if debug:
                 raise
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             sys.exit(2)
 
     return click.option("--debug", is_flag=True, help="Show the full traceback of errors.")(wrapper)
@@ -46,15 +47,20 @@ def _model_options(fn: Callable) -> Callable:
         click.option("--alphabet", default="ACGT", show_default=True,
                      help="The model's channel order of the four bases (DeepSEA-family models: AGCT)."),
         click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1 or mps."),
+        click.option("--threads", type=click.IntRange(1, 1024), default=None,
+                     help="CPU threads for torch, numpy and TOMTOM (default: all cores; set it on a shared machine)."),
     ]
     for option in reversed(options):
         fn = option(fn)
     return fn
 
 
-def _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device):
+def _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads):
     from .loading import load_model
+    from .pipeline import limit_threads
 
+    if threads is not None:
+        limit_threads(threads)
     return load_model(model, weights=weights, model_kwargs=model_kwargs, keras_config=keras_config,
                       alphabet=alphabet, input_layout=input_layout, device=device)
 
@@ -65,15 +71,27 @@ def main() -> None:
     """Decipher every convolutional neuron of a DNA CNN into motifs and grammar (NeuronMotif).
 
     MODEL is FILE.py:ClassName (with --weights), a torch.export .pt2 file, or a Keras .h5 file.
+    A .pt2 file is unpickled and FILE.py runs its code: load them only from sources you trust.
     """
 
 
 @main.command()
 @_model_options
 @_user_errors
-def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet, device) -> None:
-    """Print the conv layer table: channels, kernel, pooling and receptive field of each layer."""
-    dna = _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device)
+def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads) -> None:
+    """Print the conv layer table of MODEL: channels, kernel, pooling and receptive field of each layer.
+
+    \b
+    MODEL is one of
+      FILE.py:ClassName   with --weights state_dict.pt (and --model-kwargs JSON)
+      model.pt2           a torch.export program
+      model.h5            a Keras 2 HDF5 save (or weights.h5 with --keras-config model.json)
+
+    \b
+    Example:
+      neuronmotif describe model.py:MyCNN --weights w.pt
+    """
+    dna = _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads)
     table = Table(title=f"{model}: {len(dna.layers)} conv layers")
     for col in ("layer", "module", "in", "out", "kernel", "pool after", "pool below", "RF (bp)", "activation"):
         table.add_column(col)
@@ -88,48 +106,71 @@ def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet,
 @_model_options
 @click.option("-o", "--out", required=True, type=click.Path(), help="Run directory (created; resumed if it exists).")
 @click.option("--layers", default=None, help="Layers to decipher, e.g. 1-3 or 2,4 (default: all).")
-@click.option("--seed", default=0, show_default=True, help="Seed of every random step.")
-@click.option("--max-samples", default=100_000, show_default=True, help="Cap on sampled sequences per neuron.")
-@click.option("--population", type=int, default=None,
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Seed of every random step.")
+@click.option("--max-samples", type=click.IntRange(1), default=100_000, show_default=True,
+              help="Cap on sampled sequences per neuron.")
+@click.option("--population", type=click.IntRange(10), default=None,
               help="GA population per neuron (default: clip(RF/20*1000, 2000, 5000)).")
-@click.option("--max-iter", default=200, show_default=True, help="Maximum GA generations.")
-@click.option("--patience", default=10, show_default=True,
+@click.option("--max-iter", type=click.IntRange(1), default=200, show_default=True, help="Maximum GA generations.")
+@click.option("--patience", type=click.IntRange(0), default=10, show_default=True,
               help="Stop the GA after this many generations without archive improvement.")
-@click.option("--exhaustive-max-rf", default=10, show_default=True,
-              help="Enumerate all 4^RF sequences when the receptive field is at most this many bp.")
-@click.option("--max-motif-nb", default=2, show_default=True,
+@click.option("--exhaustive-max-rf", type=click.IntRange(0, 14), default=10, show_default=True,
+              help="Enumerate all 4^RF sequences when the receptive field is at most this many bp "
+                   "(at most 14: 4^14 = 268 million sequences).")
+@click.option("--max-motif-nb", type=click.IntRange(1, 4), default=2, show_default=True,
               help="Upper bound on independently shifting units per neuron when demixing.")
 @click.option("--motif-nb", type=click.IntRange(1, 4), default=None,
               help="Use this many shifting units for every neuron (default: chosen per neuron).")
-@click.option("--neuron-batch", type=int, default=None, help="Neurons searched together by the GA.")
+@click.option("--neuron-batch", type=click.IntRange(1), default=None, help="Neurons searched together by the GA.")
 @click.option("--keep-samples", is_flag=True, help="Keep sampled sequences and activations (layer_<l>/samples/).")
 @click.option("--motif-db", default="JASPAR2024", show_default=True,
               help="Known motifs for naming: JASPAR2022, JASPAR2024 or JASPAR2026 (CORE vertebrates) or a .meme file.")
+@click.option("--ic-min", type=click.FloatRange(0, 2), default=1.0, show_default=True,
+              help="Bits of (smoothed) information that mark a motif column.")
 @click.option("--overwrite", is_flag=True, help="Replace a run directory made with another model or parameters.")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
-def run_command(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, out, layers, seed,
-                max_samples, population, max_iter, patience, exhaustive_max_rf, max_motif_nb, motif_nb,
-                neuron_batch, keep_samples, motif_db, overwrite, quiet) -> None:
-    """Sample, demix and build CRMs for every neuron of the chosen layers into OUT, then name motifs and grammar."""
+def run_command(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads, out, layers,
+                seed, max_samples, population, max_iter, patience, exhaustive_max_rf, max_motif_nb, motif_nb,
+                neuron_batch, keep_samples, motif_db, ic_min, overwrite, quiet) -> None:
+    """Decipher MODEL into the run directory OUT: sample, demix and build CRMs for every neuron of the
+    chosen layers, then name motifs and build the grammar.
+
+    \b
+    MODEL is one of
+      FILE.py:ClassName   with --weights state_dict.pt (and --model-kwargs JSON)
+      model.pt2           a torch.export program
+      model.h5            a Keras 2 HDF5 save (or weights.h5 with --keras-config model.json)
+
+    \b
+    Examples:
+      neuronmotif run model.py:MyCNN --weights w.pt -o out/
+      neuronmotif run model.pt2 -o out/ --layers 1-3 --device cuda --seed 1
+      neuronmotif run deepsea.h5 -o out/ --alphabet AGCT
+
+    Re-running the same command resumes an interrupted run.
+    """
     from .annotate import AnnotateConfig, annotate
     from .demix import DemixConfig
     from .match import load_motif_db
     from .pipeline import RunConfig, parse_layers, run
     from .sample import SamplingConfig
+    from .segment import SegmentConfig
 
     db = load_motif_db(motif_db)
-    dna = _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device)
+    dna = _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads)
     chosen = parse_layers(layers, len(dna.layers))
     config = RunConfig(
         sampling=SamplingConfig(exhaustive_max_rf=exhaustive_max_rf, max_samples=max_samples,
                                 population=population, max_iter=max_iter, patience=patience),
         demix=DemixConfig(max_motif_nb=max_motif_nb, motif_nb=motif_nb), seed=seed, neuron_batch=neuron_batch,
         keep_samples=keep_samples)
+    annotation = AnnotateConfig(segment=SegmentConfig(ic_min=ic_min), motif_db=motif_db)
     results = run(dna, out, layers=chosen, config=config, overwrite=overwrite, source=model,
                   console=err_console, progress=not quiet, grammar=None)
     print_layer_summary(results)
-    print_motif_summary(annotate(out, AnnotateConfig(motif_db=motif_db), db))
+    print_motif_summary(annotate(out, annotation, db, log=None if quiet else _log))
     console.print(f"results in [bold]{out}[/]")
 
 
@@ -137,25 +178,33 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
 @click.argument("out", type=click.Path())
 @click.option("--motif-db", default="JASPAR2024", show_default=True,
               help="Known motifs for naming: JASPAR2022, JASPAR2024 or JASPAR2026 (CORE vertebrates) or a .meme file.")
-@click.option("--match-q", default=0.05, show_default=True, help="Report known-motif matches below this q-value.")
-@click.option("--ic-min", default=1.0, show_default=True,
+@click.option("--match-q", type=click.FloatRange(0, 1, min_open=True), default=0.05, show_default=True,
+              help="Report known-motif matches below this q-value.")
+@click.option("--ic-min", type=click.FloatRange(0, 2), default=1.0, show_default=True,
               help="Bits of (smoothed) information that mark a motif column.")
+@click.option("--threads", type=click.IntRange(1, 1024), default=None,
+              help="CPU threads for numpy and TOMTOM (default: all cores).")
+@click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
-def grammar(out, motif_db, match_q, ic_min) -> None:
+def grammar(out, motif_db, match_q, ic_min, threads, quiet) -> None:
     """(Re)build motif dictionaries, known-motif names and syntax trees of an existing run directory OUT."""
     from .annotate import AnnotateConfig, annotate
+    from .pipeline import limit_threads
     from .segment import SegmentConfig
 
+    if threads is not None:
+        limit_threads(threads)
     config = AnnotateConfig(segment=SegmentConfig(ic_min=ic_min), motif_db=motif_db, match_q=match_q)
-    print_motif_summary(annotate(out, config))
+    print_motif_summary(annotate(out, config, log=None if quiet else _log))
     console.print(f"results in [bold]{out}[/]")
 
 
 @main.command()
 @click.option("-o", "--out", default="demo_out", show_default=True, type=click.Path(), help="Run directory.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the simulation, training and run.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Seed of the simulation, training and run.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing demo run directory.")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
 def demo(out, seed, overwrite, quiet) -> None:
     """Plant JASPAR motifs, train a small CNN, decipher every layer and compare with the truth."""
@@ -177,6 +226,10 @@ def demo(out, seed, overwrite, quiet) -> None:
     console.print(f"results in [bold]{out}[/]")
 
 
+def _log(message: str) -> None:
+    err_console.print(message, highlight=False, markup=False)
+
+
 def print_motif_summary(annotation) -> None:
     """Distinct motifs, the top named motifs and the top combinations of each layer."""
     from .annotate import summarize
@@ -185,7 +238,8 @@ def print_motif_summary(annotation) -> None:
     for col in ("layer", "motifs", "top named motifs (neurons)", "top named pairs and spacing (neurons)"):
         table.add_column(col)
     for row in summarize(annotation):
-        table.add_row(str(row.layer), str(row.n_motifs), ", ".join(f"{n} ({c})" for n, c in row.named) or "-",
+        table.add_row(str(row.layer), str(row.n_motifs),
+                      ", ".join(f"{n} ({c})" for n, c in row.named) or escape(row.note) or "-",
                       "; ".join(f"{n} ({c})" for n, c in row.pairs) or "-")
     console.print(table)
 

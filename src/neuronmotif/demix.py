@@ -27,11 +27,13 @@ keeps Euclidean distances, hence k-means, approximately intact) so deep layers d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
 from sklearn.cluster import KMeans
 
+from .errors import check_range
 from .model import DNAModel
 from .ppm import CRM, activation_weighted_ppm, consensus_activations
 from .sequences import one_hot
@@ -75,6 +77,19 @@ class DemixConfig:
     max_features: int = 256
     ppm_bins: int = 50
     eval_batch: int = 16384
+
+    def __post_init__(self) -> None:
+        check = partial(check_range, "DemixConfig")
+        check("max_motif_nb", self.max_motif_nb, 1, 4)
+        check("motif_nb", self.motif_nb, 1, 4, optional=True)
+        check("ratio_threshold", self.ratio_threshold, 0.0, 1.0)
+        check("min_explained", self.min_explained, 0.0, 1.0)
+        check("min_crm_sequences", self.min_crm_sequences, 1)
+        check("max_crms", self.max_crms, 1)
+        check("min_cluster", self.min_cluster, 1)
+        check("max_features", self.max_features, 1)
+        check("ppm_bins", self.ppm_bins, 1)
+        check("eval_batch", self.eval_batch, 1)
 
 
 def _features(model: DNAModel, layer: int, tokens: np.ndarray, config: DemixConfig,

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import torch
 
-from .annotate import Annotation, annotate, find_pair, pair_spacing, task_voters
+from .annotate import Annotation, annotate
 from .match import MotifDatabase
 from .model import DNAModel
+from .pairs import find_pair, pair_spacing, task_voters
 from .pipeline import RunConfig, run
 from .simulate import Grammar, SimulatedData, simulate
 from .store import NeuronResult, atomic_write_text, meme_text
@@ -76,7 +77,7 @@ def truth_table(annotation: Annotation, data: SimulatedData,
 
     ``annotation`` should be matched against :func:`planted_database`, so the names are the truth.
     With ``voters`` (:func:`voters_by_task`), a pair planted with a flexible spacing also gets the
-    spacing pooled over the neurons that vote for its task (:func:`~neuronmotif.annotate.pair_spacing`).
+    spacing pooled over the neurons that vote for its task (:func:`~neuronmotif.pairs.pair_spacing`).
     """
     rows = []
     for mid in data.ppms:

@@ -18,3 +18,25 @@ class UnsupportedModelError(NeuronMotifError):
 
 class RunDirectoryError(NeuronMotifError):
     """The output directory cannot be used for this run."""
+
+
+def check_range(owner: str, name: str, value: float | None, low: float | None = None, high: float | None = None,
+                optional: bool = False) -> None:
+    """Raise :class:`NeuronMotifError` naming ``owner.name`` when ``value`` lies outside ``[low, high]``.
+
+    Parameters
+    ----------
+    owner, name : str
+        The class and attribute (or function and parameter) the value was given as, for the message.
+    value : number or None
+    low, high : number or None
+        Inclusive bounds (None: unbounded).
+    optional : bool
+        Whether None is allowed.
+    """
+    if value is None and optional:
+        return
+    if value is None or (low is not None and value < low) or (high is not None and value > high):
+        bounds = (f"between {low} and {high}" if low is not None and high is not None
+                  else f"at least {low}" if low is not None else f"at most {high}")
+        raise NeuronMotifError(f"{owner}.{name} must be {bounds}, not {value!r}.")

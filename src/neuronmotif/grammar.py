@@ -69,6 +69,7 @@ class Item:
     strand: str
     start: int
     width: int
+    segment: tuple[int, int] | None = None
 
     @property
     def key(self) -> tuple[int, str]:
@@ -78,12 +79,19 @@ class Item:
     def end(self) -> int:
         return self.start + self.width
 
+    @property
+    def evidence(self) -> tuple[int, int]:
+        """CRM columns ``[start, end)`` of the segment this occurrence was found as (the CRM's own
+        informative columns; the motif's placement may reach beyond them)."""
+        return self.segment if self.segment is not None else (self.start, self.end)
+
 
 def crm_items(occurrences: list[Occurrence], crm_length: int, orientation: str = "+") -> list[Item]:
     """A CRM's occurrences as items, read on ``orientation`` ('-': the CRM's reverse complement)."""
-    items = [Item(o.motif, o.strand, o.start, o.width) for o in occurrences]
+    items = [Item(o.motif, o.strand, o.start, o.width, (o.segment.start, o.segment.end)) for o in occurrences]
     if orientation == "-":
-        items = [Item(i.motif, opposite(i.strand), crm_length - i.end, i.width) for i in items]
+        items = [Item(i.motif, opposite(i.strand), crm_length - i.end, i.width,
+                      (crm_length - i.evidence[1], crm_length - i.evidence[0])) for i in items]
     return sorted(items, key=lambda i: (i.start, i.motif))
 
 

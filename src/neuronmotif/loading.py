@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import json
+import logging
 import sys
 import zipfile
 from pathlib import Path
@@ -55,8 +56,12 @@ def load_module(spec: str, weights: str | None = None, model_kwargs: str | dict 
         module = cls(**kwargs)
     except TypeError as exc:
         raise NeuronMotifError(
-            f"could not build {cls.__name__}({', '.join(kwargs)}): {exc}; pass its arguments as JSON with "
-            "--model-kwargs '{\"name\": value}'.") from exc
+            f"could not build {cls.__name__}({', '.join(kwargs)}): {first_line(exc)}; pass its arguments as JSON "
+            "with --model-kwargs '{\"name\": value}'.") from exc
+    except Exception as exc:  # noqa: BLE001 - the user's own constructor failed
+        raise NeuronMotifError(
+            f"{cls.__name__}({', '.join(kwargs)}) failed in its __init__ ({first_line(exc)}); fix the class in "
+            f"'{path_part}' or its --model-kwargs.") from exc
     if weights is None:
         raise NeuronMotifError(
             f"no weights given for {cls.__name__}: pass the trained state_dict with --weights FILE.pt "
@@ -69,11 +74,24 @@ def load_model(spec: str, *, weights: str | None = None, model_kwargs: str | dic
                keras_config: str | None = None, alphabet: str = "ACGT", input_layout: str = "NCL",
                device: str = "cpu") -> DNAModel:
     """:func:`load_module` then wrap it in a :class:`~neuronmotif.model.DNAModel`."""
+    device = _check_device(device)
     module = load_module(spec, weights, model_kwargs, keras_config)
-    return DNAModel(module, alphabet=alphabet, input_layout=input_layout, device=_check_device(device))
+    return DNAModel(module, alphabet=alphabet, input_layout=input_layout, device=device)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of the message of an exception's root cause, or the cause's class name."""
+    while exc.__cause__ is not None or (exc.__context__ is not None and not exc.__suppress_context__):
+        exc = exc.__cause__ or exc.__context__
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
 
 
 def _check_device(device: str) -> str:
+    try:
+        torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise NeuronMotifError(f"--device {device!r} is not a device; use cpu, cuda, cuda:1 or mps.") from exc
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise NeuronMotifError(f"--device {device}: CUDA is not available here; use --device cpu.")
     if device == "mps" and not torch.backends.mps.is_available():
@@ -116,11 +134,14 @@ def _load_class(path: Path, name: str) -> type[nn.Module]:
 def _load_weights(module: nn.Module, path: Path) -> None:
     if not path.exists():
         raise NeuronMotifError(f"weights file '{path}' does not exist.")
+    if path.stat().st_size == 0:
+        raise NeuronMotifError(f"weights file '{path}' is empty (0 bytes); save the trained weights with "
+                               "torch.save(model.state_dict(), path).")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001
         raise NeuronMotifError(
-            f"cannot read weights file '{path}' ({type(exc).__name__}: {str(exc).splitlines()[0][:160]}); it must "
+            f"cannot read weights file '{path}' ({first_line(exc)}); it must "
             "be a state_dict saved with torch.save(model.state_dict(), path).") from exc
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
@@ -143,9 +164,30 @@ def _load_weights(module: nn.Module, path: Path) -> None:
 def _load_exported(path: Path) -> nn.Module:
     if not path.exists():
         raise NeuronMotifError(f"model file '{path}' does not exist.")
+    fix = "save it with torch.export.save(torch.export.export(model, (x,)), path)."
+    if not zipfile.is_zipfile(path):
+        raise NeuronMotifError(f"'{path}' is not a torch.export program (not a zip archive; empty or corrupt); {fix}")
+    # torch logs the traceback of a failed load as a warning and raises a vaguer error: keep the cause
+    logged = _Captured()
+    logger = logging.getLogger("torch.export")
+    handlers, propagate = logger.handlers, logger.propagate
+    logger.handlers, logger.propagate = [logged], False
     try:
         return torch.export.load(str(path)).module()
-    except (zipfile.BadZipFile, RuntimeError, ValueError, KeyError) as exc:
-        raise NeuronMotifError(
-            f"cannot read '{path}' as a torch.export program ({type(exc).__name__}); save it with "
-            "torch.export.save(torch.export.export(model, (x,)), path).") from exc
+    except Exception as exc:  # noqa: BLE001 - any failure to deserialise is a bad file
+        cause = logged.errors[0] if logged.errors else exc
+        raise NeuronMotifError(f"cannot read '{path}' as a torch.export program ({first_line(cause)}); {fix}") from exc
+    finally:
+        logger.handlers, logger.propagate = handlers, propagate
+
+
+class _Captured(logging.Handler):
+    """Keeps the exceptions of log records instead of printing them."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.errors: list[BaseException] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            self.errors.append(record.exc_info[1])

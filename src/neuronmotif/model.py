@@ -439,22 +439,42 @@ class DNAModel:
 
     # ----------------------------------------------------------------------------------------------
     def _check_runs(self) -> None:
+        """Run the conv stack once on a few random sequences: it must run, give one position at the last
+        layer's receptive field, and give finite activations at every layer."""
         rf = self.layers[-1].rf
-        x = torch.zeros(2, 4, rf, device=self.device)
-        x[:, 0] = 1.0
+        tokens = torch.randint(0, 4, (8, rf), generator=torch.Generator().manual_seed(0))
+        x = F.one_hot(tokens, 4).transpose(1, 2).float().to(self.device)
         try:
             with torch.no_grad():
-                maps = self.feature_maps(x, [len(self.layers)])
+                maps = self.feature_maps(x, range(1, len(self.layers) + 1))
         except Exception as exc:  # noqa: BLE001 - any failure here is the user's model or layout
             raise NeuronMotifError(
                 f"the model's conv stack fails on one-hot input of shape {tuple(self.to_model_input(x).shape)} "
                 f"(layout {self.input_layout}): {str(exc).splitlines()[0]}. If the model takes (N, L, 4), "
                 "pass --input-layout NLC; if it takes (N, 4, L), pass --input-layout NCL.") from exc
+        for layer, fmap in maps.items():
+            check_finite_activations(fmap, self.layer(layer))
         length = maps[len(self.layers)].shape[-1]
         if length != 1:
             raise UnsupportedModelError(
                 f"internal check failed: layer {len(self.layers)} gives {length} positions on its "
                 f"receptive field of {rf} bp instead of 1; please report this model.")
+
+
+def check_finite_activations(acts: torch.Tensor, layer: ConvLayer) -> None:
+    """Raise a clear error when a layer's activations hold NaN or infinite values.
+
+    Parameters
+    ----------
+    acts : torch.Tensor
+        Activations of ``layer`` (any shape).
+    layer : ConvLayer
+    """
+    if not bool(torch.isfinite(acts).all()):
+        raise NeuronMotifError(
+            f"layer {layer.index} ({layer.name}) gives non-finite activations (NaN or infinity) on one-hot DNA: "
+            "the weights overflow float32 or are corrupt. Check that the weights are those of the trained "
+            "model (a file that was scaled, or a diverged training run, cannot be deciphered).")
 
 
 def _to_eval(module: nn.Module) -> nn.Module:

@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+import torch
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .annotate import AnnotateConfig, annotate
 from .demix import DemixConfig, demix_neuron
-from .errors import NeuronMotifError
+from .errors import NeuronMotifError, check_range
 from .match import MotifDatabase, load_motif_db
 from .model import NONNEGATIVE_ACTIVATIONS, DNAModel
+from .progress import progress_bars
 from .sample import LowerLayerMotifs, SamplingConfig, enumerate_exhaustive, genetic_sample
+from .sequences import one_hot
 from .store import NeuronResult, RunDirectory
 
 DEFAULT_ANNOTATION = AnnotateConfig()
@@ -55,6 +57,11 @@ class RunConfig:
     sick_ratio: float = 0.5
     keep_samples: bool = False
 
+    def __post_init__(self) -> None:
+        check_range("RunConfig", "seed", self.seed, 0, 2**32 - 1)
+        check_range("RunConfig", "neuron_batch", self.neuron_batch, 1, optional=True)
+        check_range("RunConfig", "sick_ratio", self.sick_ratio, 0.0, 1.0)
+
     def parameters(self) -> dict:
         """Parameters that change results (compared when a run directory is resumed)."""
         return {**{f"sampling.{k}": v for k, v in asdict(self.sampling).items() if k != "eval_batch"},
@@ -71,6 +78,22 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def limit_threads(n: int) -> None:
+    """Use at most ``n`` CPU threads in torch, the BLAS/OpenMP pools of numpy and scikit-learn, and numba
+    (memelite's TOMTOM), so a run on a shared machine takes only its share."""
+    from threadpoolctl import threadpool_limits
+
+    check_range("limit_threads", "n", n, 1)
+    torch.set_num_threads(n)
+    threadpool_limits(n)
+    try:
+        import numba
+
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    except ImportError:  # pragma: no cover - memelite brings numba
+        pass
 
 
 def parse_layers(text: str | None, n_layers: int) -> list[int]:
@@ -131,6 +154,28 @@ class _Layer:
         self.exhaustive = self.spec.rf <= config.sampling.exhaustive_max_rf
         self.dead = _dead_by_weights(model, layer)
 
+    def estimated_seconds(self) -> float:
+        """Upper bound on this layer's sampling time from one timed pass (seconds).
+
+        Enumeration evaluates 4**rf sequences once; the GA evaluates, per neuron and generation, its
+        population forward and backward (about twice a forward pass) and its mutants forward.
+        """
+        live = int((~self.dead).sum())
+        if live == 0:
+            return 0.0
+        batch = min(self.model.batch_size(self.layer, self.config.sampling.eval_batch), 4096)
+        tokens = torch.randint(0, 4, (batch, self.spec.rf), generator=torch.Generator().manual_seed(0))
+        x = one_hot(tokens.numpy().astype(np.uint8), self.model.device)
+        with torch.no_grad():
+            self.model.activations(x[:1], self.layer)  # first-call overheads are not the layer's speed
+            start = time.perf_counter()
+            self.model.activations(x, self.layer)
+        per_sequence = (time.perf_counter() - start) / batch
+        if self.exhaustive:
+            return 4 ** self.spec.rf * per_sequence
+        size = self.config.sampling.population_size(self.spec.rf)
+        return live * self.config.sampling.max_iter * size * 3 * per_sequence
+
     def batches(self) -> list[list[int]]:
         n = self.spec.out_channels
         if self.exhaustive:
@@ -181,7 +226,8 @@ def run(model: DNAModel, out: str | Path, *, layers: Sequence[int] | None = None
     ----------
     model : DNAModel
     out : str or Path
-        Run directory; an existing one from the same model, seed and parameters is resumed.
+        Run directory; an existing one from the same model, seed and parameters is resumed. It is
+        locked while the run writes to it: a second process is refused.
     layers : sequence of int or None
         1-based layers (None: all). Lower layers already in ``out`` seed the GA of higher ones.
     config : RunConfig or None
@@ -191,7 +237,7 @@ def run(model: DNAModel, out: str | Path, *, layers: Sequence[int] | None = None
         Where the model came from (recorded in run.json).
     console : rich Console or None
     progress : bool
-        Show progress bars.
+        Show progress (bars on a terminal, plain lines otherwise) and time warnings.
     grammar : AnnotateConfig or None
         Settings of the motif, name and grammar stage (:func:`neuronmotif.annotate.annotate`), run on
         every finished layer at the end; None skips it.
@@ -208,28 +254,41 @@ def run(model: DNAModel, out: str | Path, *, layers: Sequence[int] | None = None
     if grammar is not None and motif_db is None:
         motif_db = load_motif_db(grammar.motif_db)
     layers = sorted(layers) if layers else list(range(1, len(model.layers) + 1))
+    for layer in layers:
+        model.layer(layer)
     store = RunDirectory(out)
-    store.prepare({"versions": versions(), "seed": config.seed, "parameters": config.parameters(),
-                   "model_fingerprint": model.fingerprint(), "model_source": source,
-                   "alphabet": model.alphabet, "input_layout": model.input_layout,
-                   "model_layers": model.describe(), "layers": layers, "device": str(model.device)},
-                  overwrite=overwrite)
+    with store.lock():
+        store.prepare({"versions": versions(), "seed": config.seed, "parameters": config.parameters(),
+                       "model_fingerprint": model.fingerprint(), "model_source": source,
+                       "alphabet": model.alphabet, "input_layout": model.input_layout,
+                       "model_layers": model.describe(), "layers": layers, "device": str(model.device)},
+                      overwrite=overwrite)
+        results = _run_layers(model, store, layers, config, console, progress)
+        if grammar is not None:
+            annotate(out, grammar, motif_db, log=_printer(console) if progress else None)
+    return results
+
+
+#: a layer whose sampling may take longer than this (seconds) is announced before it starts
+LONG_LAYER = 3600.0
+
+
+def _printer(console: Console) -> Callable[[str], None]:
+    return lambda message: console.print(message, highlight=False, markup=False)
+
+
+def _run_layers(model: DNAModel, store: RunDirectory, layers: list[int], config: RunConfig, console: Console,
+                progress: bool) -> dict[int, list[NeuronResult]]:
+    """Every requested layer in order, resuming finished layers and neurons from ``store``."""
     results: dict[int, list[NeuronResult]] = {}
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, disable=not progress, transient=False) as bars:
+    with progress_bars(console, enabled=progress) as bars:
         for layer in layers:
             if store.layer_done(layer):
                 results[layer] = store.load_layer(layer)
                 continue
-            lower = None
-            if layer > 1:
-                below = results.get(layer - 1) or (store.load_layer(layer - 1) if store.layer_done(layer - 1)
-                                                   else None)
-                if below is None:
-                    console.print(f"[yellow]layer {layer - 1} is not in this run directory; layer {layer}'s "
-                                  "search starts from random sequences (run layers in order for better seeds).")
-                lower = lower_layer_motifs(below) if below else None
-            job = _Layer(model, layer, config, store, lower)
+            job = _Layer(model, layer, config, store, _seeds_from_below(store, results, layer, console))
+            if progress:
+                _announce_if_long(job, console)
             task = bars.add_task(f"layer {layer} ({'enumerate' if job.exhaustive else 'GA'}, rf {job.spec.rf})",
                                  total=job.spec.out_channels)
             for batch in job.batches():
@@ -239,6 +298,33 @@ def run(model: DNAModel, out: str | Path, *, layers: Sequence[int] | None = None
                 job.run_batch(batch, lambda task=task: bars.advance(task))
             results[layer] = [store.load_neuron(layer, n) for n in range(job.spec.out_channels)]
             store.finish_layer(layer, results[layer])
-    if grammar is not None:
-        annotate(out, grammar, motif_db)
     return results
+
+
+def _seeds_from_below(store: RunDirectory, results: dict[int, list[NeuronResult]], layer: int,
+                      console: Console) -> LowerLayerMotifs | None:
+    """The GA seeds of ``layer``: the CRMs of the layer below, from this run or the run directory."""
+    if layer == 1:
+        return None
+    below = results.get(layer - 1) or (store.load_layer(layer - 1) if store.layer_done(layer - 1) else None)
+    if below is None:
+        console.print(f"[yellow]layer {layer - 1} is not in this run directory; layer {layer}'s "
+                      "search starts from random sequences (run layers in order for better seeds).")
+        return None
+    return lower_layer_motifs(below)
+
+
+def _announce_if_long(job: _Layer, console: Console) -> None:
+    """Say before a layer starts when its sampling may take hours, and what shortens it."""
+    seconds = job.estimated_seconds()
+    if seconds < LONG_LAYER:
+        return
+    if job.exhaustive:
+        how = (f"enumerating 4^{job.spec.rf} = {4 ** job.spec.rf:,} sequences; a smaller --exhaustive-max-rf "
+               "samples it with the GA instead")
+    else:
+        how = (f"GA: {job.spec.out_channels} neurons x up to {job.config.sampling.max_iter} generations of "
+               f"{job.config.sampling.population_size(job.spec.rf):,} sequences; fewer --max-iter, --layers or a "
+               "GPU (--device cuda) shorten it, and the GA usually stops early (--patience)")
+    console.print(f"[yellow]layer {job.layer} may take up to {seconds / 3600:.1f} h on {job.model.device} ({how}).",
+                  highlight=False)

@@ -24,11 +24,13 @@ loops). Differences from the published code, each fixing a defect listed in the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
 
-from .model import DNAModel
+from .errors import check_range
+from .model import DNAModel, check_finite_activations
 from .ppm import information_content
 from .sequences import one_hot, stratified_subsample, unique_rows
 
@@ -68,6 +70,21 @@ class SamplingConfig:
     elite_fraction: float = 0.1
     mutation_step: float = 1.0
     eval_batch: int = 16384
+
+    #: largest receptive field that may be enumerated: 4**14 = 268 million sequences
+    EXHAUSTIVE_LIMIT = 14
+
+    def __post_init__(self) -> None:
+        check = partial(check_range, "SamplingConfig")
+        check("exhaustive_max_rf", self.exhaustive_max_rf, 0, self.EXHAUSTIVE_LIMIT)
+        check("max_samples", self.max_samples, 1)
+        check("population", self.population, 10, optional=True)
+        check("max_iter", self.max_iter, 1)
+        check("patience", self.patience, 0)
+        check("subsample_bins", self.subsample_bins, 1)
+        check("elite_fraction", self.elite_fraction, 0.001, 0.3)
+        check("mutation_step", self.mutation_step, 0)
+        check("eval_batch", self.eval_batch, 1)
 
     def population_size(self, rf: int) -> int:
         if self.population is not None:
@@ -206,6 +223,7 @@ def enumerate_exhaustive(model: DNAModel, layer: int, neurons: list[int], config
         for start in range(0, total, batch):
             tokens = all_sequences(rf, start, min(total, start + batch))
             acts = model.activations(one_hot(tokens, model.device), layer).index_select(1, columns)
+            check_finite_activations(acts, model.layer(layer))
             acts = acts.float().cpu().numpy()
             for k, n in enumerate(neurons):
                 archives[n].add(tokens, acts[:, k])
@@ -320,6 +338,7 @@ class _Evaluator:
                     grads.append(torch.autograd.grad(a.sum(), x)[0])
             acts.append(a.detach())
         a = torch.cat(acts).view(k, n)
+        check_finite_activations(a, self.model.layer(self.layer))
         return a, (torch.cat(grads).view(k, n, 4, rf) if grad else None)
 
 

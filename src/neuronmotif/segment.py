@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import check_range
 from .ppm import CRM, information_content
 from .store import crm_name
 
@@ -46,6 +47,13 @@ class SegmentConfig:
     window: int = 3
     flank: int = 1
     min_length: int = 4
+
+    def __post_init__(self) -> None:
+        check_range("SegmentConfig", "ic_min", self.ic_min, 0.0, 2.0)
+        check_range("SegmentConfig", "pseudo", self.pseudo, 0.0)
+        check_range("SegmentConfig", "window", self.window, 1)
+        check_range("SegmentConfig", "flank", self.flank, 0)
+        check_range("SegmentConfig", "min_length", self.min_length, 1)
 
 
 @dataclass(frozen=True)

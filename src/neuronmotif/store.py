@@ -15,11 +15,18 @@ leaves a half-written file, and re-running the same command resumes where it sto
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import io
 import json
 import os
 import shutil
+import socket
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +41,10 @@ CRM_COLUMNS = ["crm", "neuron", "crm_index", "n_sequences", "max_activation", "c
                "consensus"]
 #: keys of run.json that must agree for a run directory to be resumed
 _IDENTITY_KEYS = ("model_fingerprint", "seed", "parameters")
+#: held while a process writes to a run directory; says who holds it
+LOCK_NAME = ".neuronmotif.lock"
+#: run directories this process has locked, with the lock file's descriptor and a nesting count
+_HELD: dict[Path, list[int]] = {}
 
 
 @dataclass
@@ -86,12 +97,24 @@ def _fmt(value: float) -> str:
     return f"{value:.6g}"
 
 
+def _file_mode() -> int:
+    """The mode a plain ``open(path, 'w')`` would give: 0o666 less the process's umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
+    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename.
+
+    The file gets the mode the user's umask gives new files (``mkstemp`` alone would make it 0600,
+    unreadable to a group or a web server).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
@@ -139,6 +162,67 @@ class RunDirectory:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
 
+    # -- one writer at a time ------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the directory's write lock: a second process is refused, naming the first.
+
+        The lock is a kernel lock (``flock``) on ``OUT/.neuronmotif.lock``, so a run that was killed
+        leaves no stale lock: its file may remain, but the next run takes it over. The file records
+        the holder's pid, host, start time and command line for the message. Nested calls in one
+        process (``run`` then ``annotate``) share the lock.
+        """
+        key = self.path.resolve()
+        if key in _HELD:
+            _HELD[key][1] += 1
+            try:
+                yield
+            finally:
+                _HELD[key][1] -= 1
+            return
+        fd = self._acquire()
+        _HELD[key] = [fd, 1]
+        try:
+            yield
+        finally:
+            del _HELD[key]
+            with contextlib.suppress(OSError):
+                (self.path / LOCK_NAME).unlink()
+            os.close(fd)
+
+    def _acquire(self) -> int:
+        path = self.path / LOCK_NAME
+        while True:
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, _file_mode())
+            except OSError as exc:
+                raise RunDirectoryError(
+                    f"cannot write to output directory '{self.path}' ({exc.strerror or exc}); choose a writable "
+                    "directory (-o), or copy a finished run somewhere writable to re-annotate it.") from exc
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise RunDirectoryError(f"cannot lock run directory '{self.path}' ({exc.strerror}).") from exc
+                raise RunDirectoryError(
+                    f"'{self.path}' is in use by another neuronmotif process ({_holder(path)}); wait for it to "
+                    "finish, or write to another directory with -o.") from None
+            # the holder before us may have removed the file between our open and our lock: lock the new one
+            try:
+                same = os.fstat(fd).st_ino == os.stat(path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        record = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime(
+            "%Y-%m-%d %H:%M:%S"), "command": " ".join(sys.argv)[:300]})
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, record.encode(), 0)
+        return fd
+
     # -- opening -------------------------------------------------------------------------------------
     def prepare(self, manifest: dict, overwrite: bool = False) -> None:
         """Create or reopen the directory for a run described by ``manifest``.
@@ -167,7 +251,7 @@ class RunDirectory:
                 self._clear()
             else:
                 manifest = {**manifest, "layers": sorted(set(old.get("layers", [])) | set(manifest["layers"]))}
-        elif any(self.path.iterdir()):
+        elif any(child.name != LOCK_NAME for child in self.path.iterdir()):
             raise RunDirectoryError(
                 f"'{self.path}' is not empty and is not a neuronmotif run directory (no run.json); choose an "
                 "empty or new directory with -o.")
@@ -254,6 +338,18 @@ class RunDirectory:
                              consensus_activation=float(r["consensus_activation"]), motif_nb=int(r["motif_nb"]),
                              seconds=float(r["seconds"]), crms=by_neuron.get(int(r["neuron"]), []))
                 for r in read_tsv(d / "neurons.tsv")]
+
+
+def _holder(lock_path: Path) -> str:
+    """'pid 123 on host h since 2026-12-01 10:00:00, running neuronmotif run ...' from a lock file."""
+    try:
+        info = json.loads(lock_path.read_text() or "{}")
+    except (OSError, ValueError):
+        info = {}
+    if not info:
+        return "unknown process"
+    return (f"pid {info.get('pid')} on host {info.get('host')} since {info.get('since')}, running "
+            f"'{info.get('command', '?')}'")
 
 
 def read_tsv(path: Path) -> list[dict[str, str]]:
