@@ -110,14 +110,14 @@ def test_flexible_homotypic_pair_is_reported_with_its_gap_range(flexible_pair_mo
     last = len(dna.layers)
     run(dna, tmp_path, config=fast_config(), progress=False)
     annotation = annotate(tmp_path, db=planted_database(data), write=False)
-    reports = [r for r in find_pair(annotation, FOXA2, FOXA2) if r.layer == last]
+    reports = [r for r in find_pair(annotation, FOXA2, FOXA2) if r.layer == last and r.order == "tandem"]
     voters = task_voters(dna, last, data.tokens[data.labels[:, 0] > 0.5][:1000])
     assert 0 < len(voters) < dna.layer(last).out_channels, "every neuron votes the same way"
     spacing = pair_spacing(reports, voters)
     assert spacing is not None and spacing.kind == "flexible", spacing
     assert abs(spacing.low - 2) <= 1 and abs(spacing.high - 6) <= 1, f"planted 2-6 bp, reported {spacing.label()}"
     row = truth_table(annotation, data, voters_by_task(dna, data, last))[-1]
-    assert f"{spacing.label()} pooled over the {len(voters)} neurons" in row.detail, row.detail
+    assert f"tandem {spacing.label()} pooled over the {len(voters)} neurons" in row.detail, row.detail
 
 
 def test_a_flexible_homotypic_spacing_is_one_report_per_combination():
@@ -141,7 +141,7 @@ def test_a_flexible_homotypic_spacing_is_one_report_per_combination():
     known = Match(motif.name, 1, FOXA2, "FOXA2", 1e-8, 1e-6, 0, "+", w, w)
     annotation = Annotation({3: layer}, {motif.name: [known]}, {}, [], {})
     reports = find_pair(annotation, FOXA2, FOXA2)
-    assert [(r.order, r.gap.low, r.gap.high, r.n_crms) for r in reports] == [("homotypic", 3, 6, 6)]
+    assert [(r.order, r.gap.low, r.gap.high, r.n_crms) for r in reports] == [("tandem", 3, 6, 6)]
 
 
 def test_demo_truth_table_names_the_planted_motifs_and_the_pair_spacing(pair_annotations, pair_model):
@@ -179,32 +179,41 @@ def test_outputs_are_written_and_consistent(pair_annotations):
     assert RunDirectory(out).manifest()["annotation"]["parameters"]["motif_db"] == "JASPAR2024"
 
 
-def test_motif_and_its_reverse_complement_are_one_entry(pair_run, pair_model):
+def _planted_crms(layouts: list[dict[str, int]], width: int = 36, seed: int = 0) -> list[CRM]:
+    """CRMs built by hand: JASPAR PPMs (by matrix id) at the given starts in a near-uniform background."""
+    rng = np.random.default_rng(seed)
+    crms = []
+    for index, layout in enumerate(layouts):
+        ppm = rng.dirichlet(np.full(4, 50.0), size=width).T
+        for matrix_id, start in layout.items():
+            motif = jaspar_motif(matrix_id)[1]
+            ppm[:, start:start + motif.shape[1]] = motif
+        crms.append(CRM(0, index, ppm, 2000, 1.0, 1.0))
+    return crms
+
+
+def test_motif_and_its_reverse_complement_are_one_entry():
     """A neuron whose CRMs hold ESRRB on both strands gets one dictionary entry with both strands.
 
-    The CRMs are the trained model's own; a reverse-complement twin of each is added to the neuron, as
-    a neuron that fires on both strands would have.
+    The CRMs are built by hand (ESRRB alone or with KLF1 downstream, at several offsets), and a
+    reverse-complement twin of each is added, as a neuron that fires on both strands would have.
     """
-    _, results = pair_run
-    esrrb = pair_model[1].ppms[ESRRB]
-    neuron = max(results[3], key=lambda r: max((align(esrrb, c.ppm).correlation for c in r.crms), default=0))
-    crms = list(neuron.crms)
-    crms += [CRM(c.neuron, len(crms) + i, reverse_complement(c.ppm), c.n_sequences, c.max_activation,
-                 c.consensus_activation) for i, c in enumerate(neuron.crms)]
+    esrrb = jaspar_motif(ESRRB)[1]
+    crms = _planted_crms([{ESRRB: 2}, {ESRRB: 5, KLF1: 20}, {ESRRB: 9, KLF1: 23}, {ESRRB: 14}])
+    n = len(crms)
+    crms += [CRM(0, n + i, reverse_complement(c.ppm), c.n_sequences, c.max_activation, c.consensus_activation)
+             for i, c in enumerate(crms)]
     segments = [s for c in crms for s in segment_crm(c, 3)]
-    dictionary = build_dictionary(segments, 3, neuron.neuron)
+    dictionary = build_dictionary(segments, 3, 0)
     holding = [m for m in dictionary.motifs if align(esrrb, m.ppm).correlation > 0.8]
     assert len(holding) == 1, f"ESRRB split over {len(holding)} dictionary entries"
     strands = holding[0].strand_counts()
-    assert strands["+"] >= 1 and strands["-"] >= 1
+    assert strands == {"+": 4, "-": 4}, strands
     # and each twin CRM joins its original's combinations, read on its reverse complement
     combos = build_combinations(dictionary, crms[0].ppm.shape[1])
-    n = len(neuron.crms)
-    twins = {i for i, occ in dictionary.occurrences_by_crm().items() if i >= n}
-    assert twins, "no twin CRM holds a motif"
     assert all(c.members[0].crm_index < n for c in combos), "a reverse-complement twin started its own combination"
     joined_reversed = {m.crm_index for c in combos for m in c.members if m.crm_index >= n and m.orientation == "-"}
-    assert joined_reversed == twins
+    assert joined_reversed == set(range(n, 2 * n))
 
 
 def test_grammar_command_rebuilds_names_from_a_meme_database(pair_annotations, pair_model, tmp_path):

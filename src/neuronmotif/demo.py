@@ -17,7 +17,7 @@ import torch
 from .annotate import Annotation, annotate
 from .match import MotifDatabase
 from .model import DNAModel
-from .pairs import find_pair, pair_spacing, task_voters
+from .pairs import find_pair, pair_spacing, planted_order, task_voters
 from .pipeline import RunConfig, run
 from .simulate import Grammar, SimulatedData, simulate
 from .store import NeuronResult, atomic_write_text, meme_text
@@ -104,10 +104,11 @@ def truth_table(annotation: Annotation, data: SimulatedData,
         spacing = Counter(f"{r.order} {r.gap.label()}" for r in reports if r.gap is not None)
         neurons = sorted({f"L{r.layer}_N{r.neuron}" for r in reports})
         detail = "; ".join(f"{k} in {v}" for k, v in spacing.most_common(4))
+        order = planted_order(first, second)
         pooled = None if voters is None or grammar.gaps[0][0] == grammar.gaps[0][1] else \
-            pair_spacing(reports, voters[task], annotation.config.grammar)
+            pair_spacing([r for r in reports if r.order == order], voters[task], annotation.config.grammar)
         if pooled is not None:
-            detail += f"; {pooled.label()} pooled over the {len(voters[task])} neurons that vote for the task"
+            detail += f"; {order} {pooled.label()} pooled over the {len(voters[task])} neurons that vote for the task"
         detail += f" (planted: forward, {planted})"
         rows.append(TruthRow(f"{first} {second}", label, ", ".join(neurons), detail))
     return rows

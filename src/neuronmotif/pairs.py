@@ -35,6 +35,15 @@ from .model import DNAModel
 from .sequences import one_hot
 
 
+#: the orientation of two copies of one motif, from their strands left to right
+HOMOTYPIC_ORDERS = {"++": "tandem", "--": "tandem", "+-": "convergent", "-+": "divergent"}
+
+
+def planted_order(first_id: str, second_id: str) -> str:
+    """The order a pair has when planted as written (both motifs on the + strand, first then second)."""
+    return "tandem" if first_id == second_id else "forward"
+
+
 @dataclass(frozen=True)
 class PairReport:
     """Two known motifs found adjacent in one combination of one neuron.
@@ -45,8 +54,9 @@ class PairReport:
     combination : str
         'L<l>_N<n>_S<k>'.
     order : str
-        'forward' when the first motif precedes the second reading the first on its + strand, else
-        'reverse'; 'homotypic' when both are the same known motif.
+        Two different motifs: 'forward' when the first precedes the second reading the first on its +
+        strand, else 'reverse'. Two copies of one motif: 'tandem' (both on one strand, -> ->),
+        'convergent' (-> <-) or 'divergent' (<- ->).
     gap : GapRange or None
         bp between the edges of the two known motifs.
     n_crms : int
@@ -128,11 +138,14 @@ def pair_order(first: KnownSite, second: KnownSite, a_id: str, b_id: str) -> str
     """Order of two adjacent sites (``first`` left of ``second``) read as the pair (a, b), or None.
 
     Two different motifs must face the same way: a(+) b(+) and b(-) a(-) are 'forward', b(+) a(+) and
-    a(-) b(-) 'reverse'. Two copies of one motif are 'homotypic' whichever way they face.
+    a(-) b(-) 'reverse'. Two copies of one motif are 'tandem' on one strand, 'convergent' for (+) (-)
+    and 'divergent' for (-) (+).
     """
     ids = (first.target_id, second.target_id)
     if a_id == b_id:
-        return "homotypic" if ids == (a_id, a_id) else None
+        if ids != (a_id, a_id):
+            return None
+        return HOMOTYPIC_ORDERS[first.strand + second.strand]
     if first.strand != second.strand or set(ids) != {a_id, b_id}:
         return None
     forward_on_plus = ids == (a_id, b_id)
