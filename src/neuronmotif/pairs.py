@@ -34,7 +34,6 @@ from .grammar import orient as orient_strand
 from .model import DNAModel
 from .sequences import one_hot
 
-
 #: the orientation of two copies of one motif, from their strands left to right
 HOMOTYPIC_ORDERS = {"++": "tandem", "--": "tandem", "+-": "convergent", "-+": "divergent"}
 
