@@ -51,7 +51,8 @@ def pooled_range(dna: DNAModel, data: SimulatedData, voters: set[tuple[int, int]
         seconds = time.perf_counter() - start
         annotation = annotate(out, db=planted_database(data), write=False)
     last = len(dna.layers)
-    spacing = pair_spacing([r for r in find_pair(annotation, FOXA2, FOXA2) if r.layer == last and r.order == "tandem"], voters)
+    tandem = [r for r in find_pair(annotation, FOXA2, FOXA2) if r.layer == last and r.order == "tandem"]
+    spacing = pair_spacing(tandem, voters)
     if spacing is None:
         return "none", False, seconds
     return spacing.label(), abs(spacing.low - 2) <= 1 and abs(spacing.high - 6) <= 1, seconds
