@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import ESRRB, FOXA2, KLF1, fast_config
+from conftest import ESRRB, FLEXIBLE_SEEDS, FOXA2, KLF1, PAIR_SEEDS, fast_config
 from neuronmotif.annotate import annotate
 from neuronmotif.compare import align, reverse_complement
 from neuronmotif.demo import planted_database, truth_table, voters_by_task
@@ -79,33 +79,42 @@ def pair_annotations(pair_run, pair_model, tmp_path_factory):
     return copy, jaspar, planted
 
 
-def test_planted_jaspar_motifs_are_named_with_their_tf(pair_annotations):
-    _, jaspar, _ = pair_annotations
+@pytest.mark.parametrize("seed", PAIR_SEEDS)
+def test_planted_jaspar_motifs_are_named_with_their_tf(pair_runs, seed):
+    jaspar = annotate(pair_runs(seed)[0], write=False)
     for planted in (ESRRB, KLF1):
         motifs = [m.name for lm in jaspar.layers.values() for m in lm.all_motifs()]
         q = [m.q_value for name in motifs for m in jaspar.matches[name] if m.target_id == planted]
         assert q and min(q) < 0.05, f"no dictionary motif is named {planted} at q < 0.05"
 
 
-def test_hard_pair_is_reported_with_its_exact_gap_and_order(pair_annotations):
-    """ESRRB then KLF1, 3 bp apart: the pair's most reported spacing is exactly 3 bp, forward."""
-    _, _, planted = pair_annotations
+@pytest.mark.parametrize("seed", PAIR_SEEDS)
+def test_hard_pair_is_reported_with_its_exact_gap_and_order(pair_runs, pair_models, seed):
+    """ESRRB then KLF1, 3 bp apart: a hard 3-bp forward pair, and the reverse order rarer than it.
+
+    The model is trained with reverse-order negatives (KLF1 then ESRRB), so it has no reason to hold the
+    reverse order; a reverse report is a misreading (a blurred motif read as either TF, a site paired
+    with a shifted copy of itself).
+    """
+    planted = annotate(pair_runs(seed)[0], db=planted_database(pair_models(seed)[1]), write=False)
     reports = [r for r in find_pair(planted, ESRRB, KLF1) if r.gap is not None]
     assert reports, "no neuron combines ESRRB and KLF1"
     exact = [r for r in reports if r.gap.kind == "hard" and r.gap.low == 3 and r.order == "forward"]
     assert exact, f"no hard 3-bp forward pair; reported: {[(r.order, r.gap.label()) for r in reports]}"
-    reverse = [r for r in reports if r.order == "reverse"]
-    assert len(reverse) < len(exact), "the reverse order is reported as often as the planted one"
+    forward = sum(r.n_crms for r in reports if r.order == "forward")
+    reverse = sum(r.n_crms for r in reports if r.order == "reverse")
+    assert reverse < forward / 4, f"the reverse order is seen in {reverse} CRMs, the planted one in {forward}"
 
 
-def test_flexible_homotypic_pair_is_reported_with_its_gap_range(flexible_pair_model, tmp_path):
-    """FOXA2 -2..6 bp- FOXA2: the range, within 1 bp, from the last-layer neurons that vote for the task.
+@pytest.mark.parametrize("seed", FLEXIBLE_SEEDS)
+def test_flexible_homotypic_pair_is_reported_with_its_gap_range(flexible_pair_models, tmp_path, seed):
+    """FOXA2 -2..6 bp- FOXA2 (tandem): the range, within 1 bp, from the last-layer neurons that vote for the task.
 
     The CNN spreads the range over neurons (one holds 2-4 bp, another 4-6 bp) and learns others that
     fire on the pair at the hard negatives' wrong spacings to vote against the task; the votes are the
     model's own gradients on the positives.
     """
-    model, data = flexible_pair_model
+    model, data = flexible_pair_models(seed)
     dna = DNAModel(model)
     last = len(dna.layers)
     run(dna, tmp_path, config=fast_config(), progress=False)

@@ -1,9 +1,10 @@
 """Planted motifs and grammar are recovered from trained toy models (acceptance of the core engine)."""
 
 import numpy as np
+import pytest
 import torch
 
-from conftest import ESRRB, KLF1, fast_config
+from conftest import ESRRB, KLF1, PAIR_SEEDS, fast_config
 from neuronmotif.compare import align, occurrences, place_pair
 from neuronmotif.model import DNAModel
 from neuronmotif.pipeline import run
@@ -29,10 +30,11 @@ def test_pooled_layer2_neuron_is_demixed_into_shifted_copies(single_motif_model,
     assert shifted, "no layer-2 neuron has CRMs holding KLF1 at different offsets"
 
 
-def test_deep_neuron_crm_holds_the_pair_at_its_planted_gap(pair_run, pair_model):
+@pytest.mark.parametrize("seed", PAIR_SEEDS)
+def test_deep_neuron_crm_holds_the_pair_at_its_planted_gap(pair_runs, pair_models, seed):
     """The demo2 situation: a layer-3 CRM contains ESRRB then KLF1, 3 bp apart, as planted."""
-    _, results = pair_run
-    _, data = pair_model
+    _, results = pair_runs(seed)
+    _, data = pair_models(seed)
     placements = [place_pair(c.ppm, data.ppms[ESRRB], data.ppms[KLF1]) for r in results[3] for c in r.crms]
     hits = [p for p in placements if p.correlation > 0.8 and p.gap == 3 and p.order == "forward"]
     seen = sorted({p.gap for p in placements if p.correlation > 0.8})
