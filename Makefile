@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e ".[test,bench]"
 	# memelite's (and modisco-lite's) numba kernels compile once (~45 s); do it here, never inside a timed run.
-	$(PY) -m neuronmotif.warmup
+	$(PY) benchmarks/warmup.py
 	touch $(STAMP)
 
 demo: setup

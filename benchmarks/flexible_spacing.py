@@ -17,14 +17,14 @@ import time
 import torch
 
 from neuronmotif.annotate import annotate
+from neuronmotif.datasets.demo import planted_database
+from neuronmotif.datasets.models import BassetLike, train
+from neuronmotif.datasets.simulate import Grammar, SimulatedData, simulate
 from neuronmotif.demix import DemixConfig
-from neuronmotif.demo import planted_database
 from neuronmotif.model import DNAModel
 from neuronmotif.pairs import find_pair, pair_spacing, task_voters
 from neuronmotif.pipeline import RunConfig, run
 from neuronmotif.sample import SamplingConfig
-from neuronmotif.simulate import Grammar, SimulatedData, simulate
-from neuronmotif.zoo import BassetLike, train
 
 FOXA2 = "MA0047.4"
 RULES = {"explained share (default)": DemixConfig(), "motif_nb = 1 (published default)": DemixConfig(motif_nb=1),

@@ -1,12 +1,12 @@
 """Ground truth: does neuronmotif recover planted motifs and grammar, next to DeepLIFT/SHAP + TF-MoDISco?
 
 For each model of the zoo (trained once on planted JASPAR grammar and cached, see
-``neuronmotif.zoo``) both methods run in their own process, timed, with their peak RSS:
+``nmbench.zoo``) both methods run in their own process, timed, with their peak RSS:
 
 * neuronmotif: ``neuronmotif run`` on every layer, motifs named with JASPAR2024 as a user would;
 * baseline: tangermeme DeepLIFT/SHAP of each task's output on its positives, then modisco-lite.
 
-Both reports are scored by ``neuronmotif.scoring.score`` (TOMTOM q < 0.05 to the planted PWMs, grammar
+Both reports are scored by ``nmbench.scoring.score`` (TOMTOM q < 0.05 to the planted PWMs, grammar
 within 1 bp). Prints one table per model and writes ``results.json`` and ``results.md`` to ``--out``.
 
     python benchmarks/grammar_recovery.py            # all four zoo models, default settings
@@ -27,17 +27,18 @@ from dataclasses import asdict
 from pathlib import Path
 
 import torch
+from nmbench.baseline import BaselineConfig, run_baseline
+from nmbench.scoring import Report, run_report, score
+from nmbench.zoo import ZOO, cached_model
 
 from neuronmotif.annotate import annotate
-from neuronmotif.baseline import BaselineConfig, run_baseline
-from neuronmotif.demo import planted_database, truth_table, voters_by_task
-from neuronmotif.match import MotifDatabase
+from neuronmotif.datasets.demo import planted_database, truth_table, voters_by_task
+from neuronmotif.datasets.simulate import SimulatedData
 from neuronmotif.model import DNAModel
-from neuronmotif.pipeline import RunConfig, run, versions
+from neuronmotif.motifs import MotifDatabase
+from neuronmotif.pipeline import RunConfig, run
 from neuronmotif.sample import SamplingConfig
-from neuronmotif.scoring import Report, run_report, score
-from neuronmotif.simulate import SimulatedData
-from neuronmotif.zoo import ZOO, cached_model
+from neuronmotif.versions import versions
 
 QUICK_MODELS = ["basset-A", "bd10-B"]
 METHODS = ["neuronmotif", "baseline"]

@@ -47,7 +47,7 @@ def _synthetic_crm_ppm(rng: np.random.Generator, length: int, motifs: list[np.nd
 def make_synthetic_run(path: Path, rfs: list[int], neurons: int, crms: int, motifs_per_crm: int | None,
                        seed: int = 0) -> None:
     """A run directory with one layer per RF and synthetic CRMs holding planted JASPAR motifs."""
-    from neuronmotif.match import jaspar_motifs
+    from neuronmotif.motifs import jaspar_motifs
     from neuronmotif.ppm import CRM
     from neuronmotif.store import NeuronResult, RunDirectory
 
@@ -122,8 +122,8 @@ def main() -> None:
     parser.add_argument("--crms", type=int, default=8, help="CRMs per synthetic neuron.")
     parser.add_argument("--skip-demo", action="store_true")
     args = parser.parse_args()
+    from neuronmotif.datasets.models import bd10_like
     from neuronmotif.model import DNAModel
-    from neuronmotif.zoo import bd10_like
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

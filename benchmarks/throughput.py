@@ -29,13 +29,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from neuronmotif.demo import demo_data, demo_model  # noqa: E402
+from neuronmotif.datasets.demo import demo_data, demo_model  # noqa: E402
+from neuronmotif.datasets.models import bd10_like  # noqa: E402
 from neuronmotif.model import DNAModel  # noqa: E402
-from neuronmotif.pipeline import RunConfig, _Layer, lower_layer_motifs, versions  # noqa: E402
+from neuronmotif.pipeline import LayerJob, RunConfig, lower_layer_motifs  # noqa: E402
 from neuronmotif.sample import SamplingConfig  # noqa: E402
 from neuronmotif.sequences import one_hot  # noqa: E402
 from neuronmotif.store import RunDirectory  # noqa: E402
-from neuronmotif.zoo import bd10_like  # noqa: E402
+from neuronmotif.versions import versions  # noqa: E402
 
 
 def peak_rss_gb() -> float:
@@ -77,16 +78,16 @@ def throughput(model: DNAModel, layer: int, n: int = 4096) -> tuple[float, float
 
 
 def bench_layer(model: DNAModel, layer: int, config: RunConfig, store: RunDirectory, lower, neurons=None):
-    job = _Layer(model, layer, config, store, lower)
+    job = LayerJob(model, layer, config, lower)
     batches = job.batches() if neurons is None else [neurons]
     timer = EvalTimer(model)
+    results = []
     start = time.perf_counter()
     for batch in batches:
-        job.run_batch(batch, lambda: None)
+        job.run_batch(batch, lambda result, sample: results.append(result))
     wall = time.perf_counter() - start
     model.feature_maps = timer._inner
     n = sum(len(b) for b in batches)
-    results = [store.load_neuron(layer, i) for b in batches for i in b]
     return wall, n, timer.seconds / wall, results
 
 

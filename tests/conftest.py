@@ -15,14 +15,15 @@ from pathlib import Path
 import pytest
 import torch
 
+from neuronmotif.datasets.models import BassetLike, train
+from neuronmotif.datasets.simulate import Grammar, simulate
 from neuronmotif.demix import DemixConfig
 from neuronmotif.pipeline import RunConfig
 from neuronmotif.sample import SamplingConfig
-from neuronmotif.simulate import Grammar, simulate
-from neuronmotif.zoo import BassetLike, train
 
 TESTS = Path(__file__).parent
-sys.path.insert(0, str(TESTS))
+sys.path.insert(0, str(TESTS))  # helpers
+sys.path.insert(0, str(TESTS.parent / "benchmarks"))  # nmbench: the benchmark's zoo, scoring and baseline
 
 torch.set_num_threads(int(os.environ.get("NEURONMOTIF_TEST_THREADS", "2")))
 
@@ -41,7 +42,7 @@ def fast_config(seed: int = 0, **sampling) -> RunConfig:
 @pytest.fixture(scope="session")
 def single_motif_model():
     """Layer 1 (kernel 8, pool 2) can hold the whole 8-bp KLF1 motif; layer 2 has RF 13."""
-    from toy_models import FunctionalCNN
+    from helpers.toy_models import FunctionalCNN
 
     data = simulate([Grammar("KLF1", [KLF1])], 2000, 60, seed=1)
     torch.manual_seed(1)
@@ -88,7 +89,7 @@ def pair_runs(pair_models, tmp_path_factory):
 
     def decipher(seed: int):
         out = tmp_path_factory.mktemp(f"pair_run_{seed}")
-        return out, run(DNAModel(pair_models(seed)[0]), out, config=fast_config(), progress=False)
+        return out, run(DNAModel(pair_models(seed)[0]), out, config=fast_config(), progress=False).neurons
 
     return _Trained(decipher)
 

@@ -4,15 +4,15 @@ baseline, and neuronmotif's own report scored like the baseline's."""
 import numpy as np
 import pytest
 import torch
+from nmbench.baseline import BaselineConfig, deeplift_ready, run_baseline
+from nmbench.scoring import run_report, score
+from nmbench.zoo import ZooEntry, cached_model
 
 from neuronmotif import zoo
-from neuronmotif.baseline import BaselineConfig, deeplift_ready, run_baseline
-from neuronmotif.demo import planted_database
+from neuronmotif.datasets.demo import planted_database
+from neuronmotif.datasets.simulate import CPG_DEPLETED, Grammar, dinucleotide_transitions, simulate
 from neuronmotif.errors import NeuronMotifError
-from neuronmotif.scoring import run_report, score
 from neuronmotif.sequences import one_hot
-from neuronmotif.simulate import CPG_DEPLETED, Grammar, dinucleotide_transitions, simulate
-from neuronmotif.zoo import ZooEntry, cached_model
 
 
 def test_dinucleotide_background_has_the_requested_statistics():

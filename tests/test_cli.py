@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from neuronmotif.cli import main
 from neuronmotif.errors import NeuronMotifError
 
-TOY = str(Path(__file__).parent / "toy_models.py")
+TOY = str(Path(__file__).parent / "helpers" / "toy_models.py")
 FAST = ["--population", "1000", "--max-iter", "80", "--max-samples", "20000", "--quiet"]
 
 
@@ -76,7 +76,7 @@ def test_nan_weights(tmp_path, single_motif_model):
 
 
 def test_wrong_layout(tmp_path):
-    torch.save(__import__("toy_models").ChannelsLastCNN().state_dict(), tmp_path / "w.pt")
+    torch.save(__import__("helpers.toy_models", fromlist=["_"]).ChannelsLastCNN().state_dict(), tmp_path / "w.pt")
     assert_user_error(invoke("describe", f"{TOY}:ChannelsLastCNN", "--weights", tmp_path / "w.pt"),
                       "--input-layout NLC")
     assert invoke("describe", f"{TOY}:ChannelsLastCNN", "--weights", tmp_path / "w.pt",
@@ -89,7 +89,7 @@ def test_bad_alphabet(weights):
 
 
 def test_unsupported_layer(tmp_path):
-    torch.save(__import__("toy_models").ResidualCNN().state_dict(), tmp_path / "w.pt")
+    torch.save(__import__("helpers.toy_models", fromlist=["_"]).ResidualCNN().state_dict(), tmp_path / "w.pt")
     assert_user_error(invoke("describe", f"{TOY}:ResidualCNN", "--weights", tmp_path / "w.pt"), "residual")
 
 

@@ -7,18 +7,19 @@ import numpy as np
 import pytest
 
 from conftest import ESRRB, FLEXIBLE_SEEDS, FOXA2, KLF1, PAIR_SEEDS, fast_config
+from helpers.compare import align
 from neuronmotif.annotate import annotate
-from neuronmotif.compare import align, reverse_complement
-from neuronmotif.demo import planted_database, truth_table, voters_by_task
+from neuronmotif.datasets.demo import planted_database, truth_table, voters_by_task
 from neuronmotif.dictionary import build_dictionary
 from neuronmotif.errors import NeuronMotifError
 from neuronmotif.grammar import Combination, Item, build_combinations, gap_range, syntax_tree
-from neuronmotif.match import jaspar_motif, load_motif_db, match_known
 from neuronmotif.model import DNAModel
+from neuronmotif.motifs import jaspar_motif, load_motif_db, match_known
 from neuronmotif.pairs import find_pair, pair_spacing, task_voters
 from neuronmotif.pipeline import run
 from neuronmotif.ppm import CRM
 from neuronmotif.segment import segment_bounds, segment_crm
+from neuronmotif.sequences import reverse_complement
 from neuronmotif.store import RunDirectory, meme_text
 
 
@@ -134,7 +135,7 @@ def test_a_flexible_homotypic_spacing_is_one_report_per_combination():
     find_pair still reports A-A once, with the whole 3-6 bp range."""
     from neuronmotif.annotate import Annotation, LayerMotifs
     from neuronmotif.dictionary import DictionaryMotif, NeuronDictionary
-    from neuronmotif.match import Match
+    from neuronmotif.motifs import Match
     from neuronmotif.segment import Segment
 
     foxa2 = jaspar_motif(FOXA2)[1]

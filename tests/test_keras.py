@@ -7,11 +7,11 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from keras_files import KerasSpec, demo1_spec, demo2_spec, dense_head_spec
+from helpers.keras_files import KerasSpec, demo1_spec, demo2_spec, dense_head_spec
 from neuronmotif.cli import main
 from neuronmotif.errors import NeuronMotifError, UnsupportedModelError
-from neuronmotif.keras import load_keras
-from neuronmotif.loading import load_model
+from neuronmotif.model.keras import load_keras
+from neuronmotif.model.loading import load_model
 
 
 def onehot_nlc(n, length, seed=0):

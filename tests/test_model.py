@@ -5,10 +5,10 @@ import pytest
 import torch
 from torch import nn
 
+from neuronmotif.datasets.models import BassetLike, bd10_like
 from neuronmotif.errors import NeuronMotifError, UnsupportedModelError
 from neuronmotif.model import DNAModel
 from neuronmotif.sequences import one_hot
-from neuronmotif.zoo import BassetLike, bd10_like
 
 
 def random_tokens(n, length, seed=0):
@@ -42,7 +42,7 @@ def _randomise_batchnorm(model):
 
 
 def test_evaluator_equals_full_model_inside_a_same_padded_sequence():
-    from toy_models import FunctionalCNN
+    from helpers.toy_models import FunctionalCNN
 
     model = _randomise_batchnorm(FunctionalCNN(channels=6, kernel=8))
     dna = DNAModel(model)
@@ -58,7 +58,7 @@ def test_evaluator_equals_full_model_inside_a_same_padded_sequence():
 
 
 def test_exported_program_gives_the_same_neurons(tmp_path):
-    from neuronmotif.loading import load_model
+    from neuronmotif.model.loading import load_model
 
     model = _randomise_batchnorm(BassetLike(2, channels=(5, 6, 7)))
     path = tmp_path / "m.pt2"
@@ -72,7 +72,7 @@ def test_exported_program_gives_the_same_neurons(tmp_path):
 
 
 def test_alphabet_and_layout_are_honoured():
-    from toy_models import ChannelsLastCNN
+    from helpers.toy_models import ChannelsLastCNN
 
     model = ChannelsLastCNN().eval()
     x = one_hot(random_tokens(4, 5))
@@ -84,14 +84,14 @@ def test_alphabet_and_layout_are_honoured():
 
 
 def test_wrong_layout_is_reported_with_the_fix():
-    from toy_models import ChannelsLastCNN
+    from helpers.toy_models import ChannelsLastCNN
 
     with pytest.raises(NeuronMotifError, match="--input-layout NLC"):
         DNAModel(ChannelsLastCNN())
 
 
 def test_five_input_channels_are_refused():
-    from toy_models import FiveChannelCNN
+    from helpers.toy_models import FiveChannelCNN
 
     with pytest.raises(NeuronMotifError, match="5 input channels.*one-hot DNA has 4"):
         DNAModel(FiveChannelCNN())
@@ -103,7 +103,7 @@ def test_five_input_channels_are_refused():
     ("StridedCNN", "stride 2"),
 ])
 def test_unsupported_constructs_are_named(cls, message):
-    import toy_models
+    from helpers import toy_models
 
     with pytest.raises(UnsupportedModelError, match=message):
         DNAModel(getattr(toy_models, cls)())

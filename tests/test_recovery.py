@@ -5,14 +5,14 @@ import pytest
 import torch
 
 from conftest import ESRRB, KLF1, PAIR_SEEDS, fast_config
-from neuronmotif.compare import align, occurrences, place_pair
+from helpers.compare import align, occurrences, place_pair
 from neuronmotif.model import DNAModel
 from neuronmotif.pipeline import run
 
 
 def test_layer1_neuron_crm_matches_planted_motif(single_motif_model, tmp_path):
     model, data = single_motif_model
-    results = run(DNAModel(model), tmp_path, layers=[1], config=fast_config(), progress=False)
+    results = run(DNAModel(model), tmp_path, layers=[1], config=fast_config(), progress=False).neurons
     best = max(align(data.ppms[KLF1], c.ppm).correlation for r in results[1] for c in r.crms)
     assert best > 0.8, f"best layer-1 CRM correlates {best:.2f} with KLF1"
 
@@ -20,7 +20,7 @@ def test_layer1_neuron_crm_matches_planted_motif(single_motif_model, tmp_path):
 def test_pooled_layer2_neuron_is_demixed_into_shifted_copies(single_motif_model, tmp_path):
     """The demo1 situation: max-pooling lets the motif sit at two offsets; demixing separates them."""
     model, data = single_motif_model
-    results = run(DNAModel(model), tmp_path, layers=[1, 2], config=fast_config(), progress=False)
+    results = run(DNAModel(model), tmp_path, layers=[1, 2], config=fast_config(), progress=False).neurons
     shifted = []
     for r in results[2]:
         alignments = [align(data.ppms[KLF1], c.ppm) for c in r.crms]
@@ -76,7 +76,7 @@ def test_dead_neuron_is_reported_not_raised(single_motif_model, tmp_path):
         model.bn2.weight[0] = 1.0
         model.bn2.bias[0] = -1.0
         model.bn2.running_mean[0] = 0.0
-    results = run(DNAModel(model), tmp_path, layers=[1, 2], config=fast_config(), progress=False)
+    results = run(DNAModel(model), tmp_path, layers=[1, 2], config=fast_config(), progress=False).neurons
     dead = results[2][0]
     assert dead.status == "dead" and "no positive input weight" in dead.note
     row = (tmp_path / "layer_2" / "neurons.tsv").read_text().splitlines()[1].split("\t")

@@ -19,7 +19,7 @@ from neuronmotif.pipeline import RunConfig
 from neuronmotif.sample import SamplingConfig
 from neuronmotif.store import LOCK_NAME, RunDirectory, atomic_write_text
 
-TOY = str(Path(__file__).parent / "toy_models.py")
+TOY = str(Path(__file__).parent / "helpers" / "toy_models.py")
 FAST = ["--population", "1000", "--max-iter", "80", "--max-samples", "20000"]
 
 

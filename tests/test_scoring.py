@@ -3,11 +3,11 @@ and patterns built with the right or a wrong spacing, order or strand."""
 
 import numpy as np
 import pytest
+from nmbench.scoring import Pattern, Report, score
 
-from neuronmotif.compare import reverse_complement
-from neuronmotif.match import MotifDatabase, jaspar_motif
-from neuronmotif.scoring import Pattern, Report, score
-from neuronmotif.simulate import Grammar
+from neuronmotif.datasets.simulate import Grammar
+from neuronmotif.motifs import MotifDatabase, jaspar_motif
+from neuronmotif.sequences import reverse_complement
 
 GRAMMARS = [Grammar("CEBPB", ["MA0466.4"]),
             Grammar("ESRRB-3bp-KLF1", ["MA0141.4", "MA0493.3"], [(3, 3)]),

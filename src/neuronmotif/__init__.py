@@ -1,13 +1,42 @@
 """neuronmotif: decipher every convolutional neuron of a DNA CNN into motifs and grammar.
 
-Stages, one module each: :mod:`~neuronmotif.model` (introspection), :mod:`~neuronmotif.sample`,
-:mod:`~neuronmotif.demix`, :mod:`~neuronmotif.ppm`, :mod:`~neuronmotif.store`, orchestrated by
-:mod:`~neuronmotif.pipeline`.
+The stages, in order (README, "Architecture"): :mod:`~neuronmotif.model` reads the model;
+:mod:`~neuronmotif.sample` finds activating sequences; :mod:`~neuronmotif.demix` and
+:mod:`~neuronmotif.ppm` turn them into CRMs; :mod:`~neuronmotif.segment`, :mod:`~neuronmotif.dictionary`,
+:mod:`~neuronmotif.motifs`, :mod:`~neuronmotif.grammar` and :mod:`~neuronmotif.network` turn CRMs into
+motifs, names and grammar; :mod:`~neuronmotif.store` keeps the run directory. :func:`run` and
+:func:`annotate` orchestrate them.
+
+>>> import neuronmotif as nm
+>>> model = nm.load_model("model.py:MyCNN", weights="w.pt")          # doctest: +SKIP
+>>> result = nm.run(model, "out/")                                    # doctest: +SKIP
+>>> result.neurons[3][0].crms, result.annotation.network              # doctest: +SKIP
 """
 
-from .errors import NeuronMotifError, UnsupportedModelError
-from .model import ConvLayer, DNAModel
-from .pipeline import RunConfig, run
+from .annotate import AnnotateConfig, Annotation, annotate
+from .demix import DemixConfig
+from .dictionary import DictionaryConfig
+from .errors import NeuronMotifError, RunDirectoryError, UnsupportedModelError
+from .grammar import GrammarConfig
+from .model import ConvLayer, DNAModel, load_model
+from .motifs import MotifDatabase, load_motif_db
+from .pipeline import LayerJob, RunConfig, RunResult, decipher_neuron, lower_layer_motifs, run
+from .sample import SamplingConfig
+from .segment import SegmentConfig
+from .store import NeuronResult, RunDirectory
 
 __version__ = "0.1.0"
-__all__ = ["ConvLayer", "DNAModel", "NeuronMotifError", "RunConfig", "UnsupportedModelError", "run"]
+
+
+def read_run(path: str) -> dict[int, list[NeuronResult]]:
+    """Every finished layer of a run directory: layer -> its neurons' results (CRMs included)."""
+    store = RunDirectory(path)
+    return {layer: store.load_layer(layer) for layer in sorted(store.manifest().get("layers", []))
+            if store.layer_done(layer)}
+
+
+__all__ = ["AnnotateConfig", "Annotation", "ConvLayer", "DNAModel", "DemixConfig", "DictionaryConfig",
+           "GrammarConfig", "LayerJob", "MotifDatabase", "NeuronMotifError", "NeuronResult", "RunConfig",
+           "RunDirectory", "RunDirectoryError", "RunResult", "SamplingConfig", "SegmentConfig",
+           "UnsupportedModelError", "annotate", "decipher_neuron", "load_model", "load_motif_db",
+           "lower_layer_motifs", "read_run", "run"]

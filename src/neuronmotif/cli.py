@@ -56,7 +56,7 @@ def _model_options(fn: Callable) -> Callable:
 
 
 def _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads):
-    from .loading import load_model
+    from .model.loading import load_model
     from .pipeline import limit_threads
 
     if threads is not None:
@@ -151,9 +151,9 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
 
     Re-running the same command resumes an interrupted run.
     """
-    from .annotate import AnnotateConfig, annotate
+    from .annotate import AnnotateConfig
     from .demix import DemixConfig
-    from .match import load_motif_db
+    from .motifs import load_motif_db
     from .pipeline import RunConfig, parse_layers, run
     from .sample import SamplingConfig
     from .segment import SegmentConfig
@@ -167,10 +167,10 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
         demix=DemixConfig(max_motif_nb=max_motif_nb, motif_nb=motif_nb), seed=seed, neuron_batch=neuron_batch,
         keep_samples=keep_samples)
     annotation = AnnotateConfig(segment=SegmentConfig(ic_min=ic_min), motif_db=motif_db)
-    results = run(dna, out, layers=chosen, config=config, overwrite=overwrite, source=model,
-                  console=err_console, progress=not quiet, grammar=None)
-    print_layer_summary(results)
-    print_motif_summary(annotate(out, annotation, db, log=None if quiet else _log))
+    result = run(dna, out, layers=chosen, config=config, overwrite=overwrite, source=model,
+                 console=err_console, progress=not quiet, grammar=annotation, motif_db=db)
+    print_layer_summary(result.neurons)
+    print_motif_summary(result.annotation)
     console.print(f"results in [bold]{out}[/]")
 
 
@@ -208,7 +208,7 @@ def grammar(out, motif_db, match_q, ic_min, threads, quiet) -> None:
 @_user_errors
 def demo(out, seed, overwrite, quiet) -> None:
     """Plant JASPAR motifs, train a small CNN, decipher every layer and compare with the truth."""
-    from .demo import DEMO_GRAMMARS, run_demo, summary_rows
+    from .datasets.demo import DEMO_GRAMMARS, run_demo, summary_rows
 
     console.print("[bold]neuronmotif demo[/]: " + "; ".join(
         f"{g.name} ({' '.join(g.motifs)})" for g in DEMO_GRAMMARS))
@@ -232,7 +232,7 @@ def _log(message: str) -> None:
 
 def print_motif_summary(annotation) -> None:
     """Distinct motifs, the top named motifs and the top combinations of each layer."""
-    from .annotate import summarize
+    from .summary import summarize
 
     table = Table(title=f"Motifs and grammar per layer (names: {annotation.db_source})")
     for col in ("layer", "motifs", "top named motifs (neurons)", "top named pairs and spacing (neurons)"):

@@ -31,7 +31,6 @@ from functools import partial
 
 import numpy as np
 import torch
-from sklearn.cluster import KMeans
 
 from .errors import check_range
 from .model import DNAModel
@@ -126,6 +125,8 @@ def split_by_pooling(model: DNAModel, layer: int, tokens: np.ndarray, acts: np.n
     list of np.ndarray
         Index arrays into ``tokens``, one per leaf cluster (non-empty).
     """
+    from sklearn.cluster import KMeans  # scikit-learn loads rich and more: import it only when clustering
+
     rng = np.random.default_rng(seed)
     leaves: list[np.ndarray] = []
 

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .motifs.similarity import UnionFind, similar_pairs
+from .names import motif_name
 from .segment import Segment
-from .similarity import UnionFind, similar_pairs
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class DictionaryMotif:
 
     @property
     def name(self) -> str:
-        return f"L{self.layer}_N{self.neuron}_M{self.index}"
+        return motif_name(self.layer, self.neuron, self.index)
 
     @property
     def width(self) -> int:

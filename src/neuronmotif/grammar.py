@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .dictionary import NeuronDictionary, Occurrence
-from .match import Match
+from .motifs import Match
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,6 @@ def opposite(strand: str) -> str:
 def orient(strand: str, relative: str) -> str:
     """The strand of something that reads on ``relative`` with respect to a motif that reads on ``strand``."""
     return strand if relative == "+" else opposite(strand)
-
-
-def combination_id(layer: int, neuron: int, index: int) -> str:
-    """'L<l>_N<n>_S<k>', the name of a neuron's k-th combination."""
-    return f"L{layer}_N{neuron}_S{index}"
 
 
 @dataclass(frozen=True)

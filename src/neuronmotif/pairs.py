@@ -27,11 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .annotate import Annotation
+from .annotation import Annotation
 from .dictionary import DictionaryMotif
-from .grammar import Combination, GapRange, GrammarConfig, Item, combination_id, covers_known, gap_range, known_interval
+from .grammar import Combination, GapRange, GrammarConfig, Item, covers_known, gap_range, known_interval
 from .grammar import orient as orient_strand
 from .model import DNAModel
+from .names import combination_id
 from .sequences import one_hot
 
 #: the orientation of two copies of one motif, from their strands left to right

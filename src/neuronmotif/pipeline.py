@@ -4,30 +4,35 @@ Layers run in order because each GA layer is seeded with the CRMs of the layer b
 processed in fixed batches (``neuron_batch`` consecutive neurons); a batch's random draws depend only on
 the seed, the layer and its first neuron, so a resumed run recomputes an interrupted batch exactly and
 its final files equal those of an uninterrupted run.
+
+* :func:`run` deciphers layers into a run directory (a temporary one when none is given) and returns a
+  :class:`RunResult` with every neuron's result and the annotation;
+* :func:`decipher_neuron` deciphers one neuron in memory;
+* :class:`LayerJob` is one layer's work, batch by batch (used by both, and by the benchmarks).
 """
 
 from __future__ import annotations
 
-import platform
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-from rich.console import Console
 
-from .annotate import AnnotateConfig, annotate
+from .annotate import AnnotateConfig, Annotation, annotate
 from .demix import DemixConfig, demix_neuron
 from .errors import NeuronMotifError, check_range
-from .match import MotifDatabase, load_motif_db
 from .model import NONNEGATIVE_ACTIVATIONS, DNAModel
+from .motifs import MotifDatabase, load_motif_db
 from .progress import progress_bars
 from .sample import LowerLayerMotifs, SamplingConfig, enumerate_exhaustive, genetic_sample
 from .sequences import one_hot
 from .store import NeuronResult, RunDirectory
+from .versions import versions
 
 DEFAULT_ANNOTATION = AnnotateConfig()
 
@@ -67,17 +72,6 @@ class RunConfig:
         return {**{f"sampling.{k}": v for k, v in asdict(self.sampling).items() if k != "eval_batch"},
                 **{f"demix.{k}": v for k, v in asdict(self.demix).items() if k != "eval_batch"},
                 "neuron_batch": self.neuron_batch, "sick_ratio": self.sick_ratio}
-
-
-def versions() -> dict[str, str]:
-    """Versions of Python, neuronmotif and the libraries that shape its results."""
-    out = {"python": platform.python_version()}
-    for name in ("neuronmotif", "torch", "numpy", "scikit-learn", "memelite", "pyjaspar"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
 def limit_threads(n: int) -> None:
@@ -144,12 +138,21 @@ def lower_layer_motifs(results: list[NeuronResult]) -> LowerLayerMotifs | None:
                                       np.array([c.max_activation for c in crms]))
 
 
-class _Layer:
-    """Deciphers one layer into a run directory, batch by batch."""
+class LayerJob:
+    """One layer's sampling, demixing and CRMs, batch by batch.
 
-    def __init__(self, model: DNAModel, layer: int, config: RunConfig, store: RunDirectory,
-                 lower: LowerLayerMotifs | None):
-        self.model, self.layer, self.config, self.store, self.lower = model, layer, config, store, lower
+    Parameters
+    ----------
+    model : DNAModel
+    layer : int
+        1-based layer.
+    config : RunConfig
+    lower : LowerLayerMotifs or None
+        Seeds for the GA (the CRMs of the layer below; None: random sequences).
+    """
+
+    def __init__(self, model: DNAModel, layer: int, config: RunConfig, lower: LowerLayerMotifs | None):
+        self.model, self.layer, self.config, self.lower = model, layer, config, lower
         self.spec = model.layer(layer)
         self.exhaustive = self.spec.rf <= config.sampling.exhaustive_max_rf
         self.dead = _dead_by_weights(model, layer)
@@ -184,25 +187,34 @@ class _Layer:
             1, self.config.sampling.eval_batch // self.config.sampling.population_size(self.spec.rf))
         return [list(range(s, min(n, s + size))) for s in range(0, n, size)]
 
-    def run_batch(self, neurons: list[int], advance) -> None:
-        seed = int(np.random.SeedSequence([self.config.seed, self.layer, neurons[0]]).generate_state(1)[0])
+    def batch_seed(self, neurons: list[int]) -> int:
+        """The seed of a batch: from the run's seed, the layer and the batch's first neuron only."""
+        return int(np.random.SeedSequence([self.config.seed, self.layer, neurons[0]]).generate_state(1)[0])
+
+    def sample(self, neurons: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Activating sequences of a batch's live neurons: neuron -> (tokens (n, rf) uint8, acts (n,))."""
         live = [n for n in neurons if not self.dead[n]]
-        start = time.perf_counter()
         if not live:
-            samples = {}
-        elif self.exhaustive:
-            samples = enumerate_exhaustive(self.model, self.layer, live, self.config.sampling, seed)
-        else:
-            samples = genetic_sample(self.model, self.layer, live, self.lower, self.config.sampling, seed)
+            return {}
+        seed = self.batch_seed(neurons)
+        if self.exhaustive:
+            return enumerate_exhaustive(self.model, self.layer, live, self.config.sampling, seed)
+        return genetic_sample(self.model, self.layer, live, self.lower, self.config.sampling, seed)
+
+    def run_batch(self, neurons: list[int],
+                  save: Callable[[NeuronResult, tuple[np.ndarray, np.ndarray] | None], None]) -> None:
+        """Sample and decipher a batch; ``save(result, sample)`` is called for each neuron in order."""
+        start = time.perf_counter()
+        samples = self.sample(neurons)
         share = (time.perf_counter() - start) / len(neurons)
         for n in neurons:
             t0 = time.perf_counter()
-            result = self.decipher(n, samples.get(n), seed)
+            result = self.decipher(n, samples.get(n), self.batch_seed(neurons))
             result.seconds = share + time.perf_counter() - t0
-            self.store.save_neuron(self.layer, result, samples.get(n) if self.config.keep_samples else None)
-            advance()
+            save(result, samples.get(n))
 
     def decipher(self, neuron: int, sample: tuple[np.ndarray, np.ndarray] | None, seed: int) -> NeuronResult:
+        """Demix one neuron's sample into CRMs and diagnose it (``seed``: its batch's seed)."""
         if self.dead[neuron]:
             return NeuronResult(neuron, "dead", note="no positive input weight")
         tokens, acts = sample
@@ -216,18 +228,38 @@ class _Layer:
         return diagnose(result, self.config.sick_ratio)
 
 
-def run(model: DNAModel, out: str | Path, *, layers: Sequence[int] | None = None, config: RunConfig | None = None,
-        overwrite: bool = False, source: str = "", console: Console | None = None,
+@dataclass
+class RunResult:
+    """What :func:`run` found.
+
+    Attributes
+    ----------
+    neurons : dict of int -> list of NeuronResult
+        Every deciphered layer's neurons, in neuron order.
+    annotation : Annotation or None
+        Motifs, names and grammar of every finished layer (None when the stage was skipped).
+    path : Path
+        The run directory holding the files.
+    """
+
+    neurons: dict[int, list[NeuronResult]]
+    annotation: Annotation | None
+    path: Path
+
+
+def run(model: DNAModel, out: str | Path | None = None, *, layers: Sequence[int] | None = None,
+        config: RunConfig | None = None, overwrite: bool = False, source: str = "", console=None,
         progress: bool = True, grammar: AnnotateConfig | None = DEFAULT_ANNOTATION,
-        motif_db: MotifDatabase | None = None) -> dict[int, list[NeuronResult]]:
+        motif_db: MotifDatabase | None = None) -> RunResult:
     """Decipher the requested layers of a model into a run directory, then name motifs and grammar.
 
     Parameters
     ----------
     model : DNAModel
-    out : str or Path
+    out : str or Path or None
         Run directory; an existing one from the same model, seed and parameters is resumed. It is
-        locked while the run writes to it: a second process is refused.
+        locked while the run writes to it: a second process is refused. None: a new temporary directory
+        (its path is in the result).
     layers : sequence of int or None
         1-based layers (None: all). Lower layers already in ``out`` seed the GA of higher ones.
     config : RunConfig or None
@@ -236,6 +268,7 @@ def run(model: DNAModel, out: str | Path, *, layers: Sequence[int] | None = None
     source : str
         Where the model came from (recorded in run.json).
     console : rich Console or None
+        Where progress goes (default: standard error).
     progress : bool
         Show progress (bars on a terminal, plain lines otherwise) and time warnings.
     grammar : AnnotateConfig or None
@@ -247,16 +280,20 @@ def run(model: DNAModel, out: str | Path, *, layers: Sequence[int] | None = None
 
     Returns
     -------
-    dict of layer -> list of NeuronResult
+    RunResult
     """
     config = config or RunConfig()
-    console = console or Console(stderr=True)
+    if console is None:
+        from rich.console import Console
+
+        console = Console(stderr=True)
     if grammar is not None and motif_db is None:
         motif_db = load_motif_db(grammar.motif_db)
     layers = sorted(layers) if layers else list(range(1, len(model.layers) + 1))
     for layer in layers:
         model.layer(layer)
-    store = RunDirectory(out)
+    store = RunDirectory(out if out is not None else tempfile.mkdtemp(prefix="neuronmotif-"))
+    annotation = None
     with store.lock():
         store.prepare({"versions": versions(), "seed": config.seed, "parameters": config.parameters(),
                        "model_fingerprint": model.fingerprint(), "model_source": source,
@@ -265,19 +302,46 @@ def run(model: DNAModel, out: str | Path, *, layers: Sequence[int] | None = None
                       overwrite=overwrite)
         results = _run_layers(model, store, layers, config, console, progress)
         if grammar is not None:
-            annotate(out, grammar, motif_db, log=_printer(console) if progress else None)
-    return results
+            annotation = annotate(store.path, grammar, motif_db, log=_printer(console) if progress else None)
+    return RunResult(results, annotation, store.path)
+
+
+def decipher_neuron(model: DNAModel, layer: int, neuron: int, *, config: RunConfig | None = None,
+                    lower: LowerLayerMotifs | None = None) -> NeuronResult:
+    """Sample, demix and diagnose one neuron in memory (no run directory).
+
+    Parameters
+    ----------
+    model : DNAModel
+    layer, neuron : int
+        1-based layer, 0-based neuron.
+    config : RunConfig or None
+    lower : LowerLayerMotifs or None
+        GA seeds from the layer below (:func:`lower_layer_motifs` of its results); None: random starts.
+
+    Returns
+    -------
+    NeuronResult, equal to what a run with ``neuron_batch=1`` and the same seed finds for this neuron.
+    """
+    config = config or RunConfig()
+    if not 0 <= neuron < model.layer(layer).out_channels:
+        raise NeuronMotifError(f"neuron {neuron} is out of range: layer {layer} has neurons "
+                               f"0-{model.layer(layer).out_channels - 1}.")
+    job = LayerJob(model, layer, config, lower)
+    found: list[NeuronResult] = []
+    job.run_batch([neuron], lambda result, sample: found.append(result))
+    return found[0]
 
 
 #: a layer whose sampling may take longer than this (seconds) is announced before it starts
 LONG_LAYER = 3600.0
 
 
-def _printer(console: Console) -> Callable[[str], None]:
+def _printer(console) -> Callable[[str], None]:
     return lambda message: console.print(message, highlight=False, markup=False)
 
 
-def _run_layers(model: DNAModel, store: RunDirectory, layers: list[int], config: RunConfig, console: Console,
+def _run_layers(model: DNAModel, store: RunDirectory, layers: list[int], config: RunConfig, console,
                 progress: bool) -> dict[int, list[NeuronResult]]:
     """Every requested layer in order, resuming finished layers and neurons from ``store``."""
     results: dict[int, list[NeuronResult]] = {}
@@ -286,7 +350,7 @@ def _run_layers(model: DNAModel, store: RunDirectory, layers: list[int], config:
             if store.layer_done(layer):
                 results[layer] = store.load_layer(layer)
                 continue
-            job = _Layer(model, layer, config, store, _seeds_from_below(store, results, layer, console))
+            job = LayerJob(model, layer, config, _seeds_from_below(store, results, layer, console))
             if progress:
                 _announce_if_long(job, console)
             task = bars.add_task(f"layer {layer} ({'enumerate' if job.exhaustive else 'GA'}, rf {job.spec.rf})",
@@ -295,14 +359,20 @@ def _run_layers(model: DNAModel, store: RunDirectory, layers: list[int], config:
                 if all(store.has_neuron(layer, n) for n in batch):
                     bars.advance(task, len(batch))
                     continue
-                job.run_batch(batch, lambda task=task: bars.advance(task))
+                job.run_batch(batch, partial(_save, store, layer, config.keep_samples, bars, task))
             results[layer] = [store.load_neuron(layer, n) for n in range(job.spec.out_channels)]
             store.finish_layer(layer, results[layer])
     return results
 
 
+def _save(store: RunDirectory, layer: int, keep_samples: bool, bars, task, result: NeuronResult,
+          sample: tuple[np.ndarray, np.ndarray] | None) -> None:
+    store.save_neuron(layer, result, sample if keep_samples else None)
+    bars.advance(task)
+
+
 def _seeds_from_below(store: RunDirectory, results: dict[int, list[NeuronResult]], layer: int,
-                      console: Console) -> LowerLayerMotifs | None:
+                      console) -> LowerLayerMotifs | None:
     """The GA seeds of ``layer``: the CRMs of the layer below, from this run or the run directory."""
     if layer == 1:
         return None
@@ -314,7 +384,7 @@ def _seeds_from_below(store: RunDirectory, results: dict[int, list[NeuronResult]
     return lower_layer_motifs(below)
 
 
-def _announce_if_long(job: _Layer, console: Console) -> None:
+def _announce_if_long(job: LayerJob, console) -> None:
     """Say before a layer starts when its sampling may take hours, and what shortens it."""
     seconds = job.estimated_seconds()
     if seconds < LONG_LAYER:

@@ -12,9 +12,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 
 @dataclass
 class _Task:
@@ -31,12 +28,12 @@ class PlainProgress:
 
     Parameters
     ----------
-    console : Console
+    console : rich.console.Console
     every : float
         Seconds between lines while a task advances slowly.
     """
 
-    def __init__(self, console: Console, every: float = 30.0):
+    def __init__(self, console, every: float = 30.0):
         self.console, self.every = console, every
         self.tasks: list[_Task] = []
 
@@ -69,11 +66,14 @@ class _Silent:
 
 
 @contextlib.contextmanager
-def progress_bars(console: Console, enabled: bool = True) -> Iterator[Progress | PlainProgress | _Silent]:
-    """Progress for the pipeline's tasks: rich bars on a terminal, :class:`PlainProgress` otherwise."""
+def progress_bars(console, enabled: bool = True) -> Iterator:
+    """Progress for the pipeline's tasks on a rich ``Console``: bars on a terminal, :class:`PlainProgress`
+    otherwise (rich is imported only here, so ``import neuronmotif`` does not load it)."""
     if not enabled:
         yield _Silent()
     elif console.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=False) as bars:
             yield bars

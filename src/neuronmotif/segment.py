@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import check_range
+from .names import crm_name, segment_name
 from .ppm import CRM, information_content
-from .store import crm_name
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class Segment:
 
     @property
     def name(self) -> str:
-        return f"{self.crm}_{self.start}_{self.end}"
+        return segment_name(self.layer, self.neuron, self.crm_index, self.start, self.end)
 
     @property
     def width(self) -> int:

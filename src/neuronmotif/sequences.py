@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .model import ALPHABET
+#: the order of the one-hot channels inside neuronmotif (a model's own order is mapped to it)
+ALPHABET = "ACGT"
 
 
 def one_hot(tokens: torch.Tensor | np.ndarray, device: str | torch.device = "cpu",
@@ -18,6 +19,11 @@ def one_hot(tokens: torch.Tensor | np.ndarray, device: str | torch.device = "cpu
     tokens = torch.as_tensor(np.asarray(tokens) if isinstance(tokens, np.ndarray) else tokens,
                              device=device).long()
     return torch.nn.functional.one_hot(tokens, 4).to(dtype).transpose(1, 2)
+
+
+def reverse_complement(ppm: np.ndarray) -> np.ndarray:
+    """Reverse complement of a (4, L) PPM with rows A, C, G, T."""
+    return ppm[::-1, ::-1].copy()
 
 
 def decode(tokens: np.ndarray) -> str:

@@ -1,7 +1,6 @@
-"""Compile the numba kernels of memelite (about 45 s on a fresh install) and, when the benchmark extras
-are installed, of modisco-lite, so later runs and timed benchmarks start fast.
-
-Run by ``make`` during set-up: ``python -m neuronmotif.warmup``.
+"""Compile the numba kernels of memelite's TOMTOM (about 45 s on a fresh install, cached on disk), so the
+first run's naming stage starts fast: ``python -m neuronmotif.warmup``. ``make``'s set-up runs it through
+``benchmarks/warmup.py``, which also warms modisco-lite for the benchmark.
 """
 
 from __future__ import annotations
@@ -25,27 +24,5 @@ def warm_up() -> float:
     return time.perf_counter() - start
 
 
-def warm_up_modisco(n: int = 400, length: int = 60) -> float | None:
-    """Run TF-MoDISco once on a planted toy set (attribution on the planted bases); None if not installed."""
-    try:
-        from modiscolite.tfmodisco import TFMoDISco
-    except ImportError:
-        return None
-    rng = np.random.default_rng(0)
-    tokens = rng.integers(0, 4, size=(n, length))
-    motif = np.array([3, 3, 2, 1, 2, 1, 0, 0, 3])  # TTGCGCAAT
-    tokens[:, 25:34] = motif
-    x = np.eye(4, dtype=np.float32)[tokens]  # (N, L, 4)
-    hypothetical = np.zeros_like(x)
-    hypothetical[:, 25:34] = np.eye(4, dtype=np.float32)[motif]
-    hypothetical += rng.normal(0, 0.01, hypothetical.shape).astype(np.float32)
-    start = time.perf_counter()
-    TFMoDISco(x, hypothetical, sliding_window_size=9, flank_size=3, n_leiden_runs=2, min_metacluster_size=50)
-    return time.perf_counter() - start
-
-
 if __name__ == "__main__":
     print(f"memelite TOMTOM kernels ready ({warm_up():.1f} s)")
-    seconds = warm_up_modisco()
-    if seconds is not None:
-        print(f"modisco-lite kernels ready ({seconds:.1f} s)")

@@ -13,8 +13,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .errors import NeuronMotifError
-from .model import DNAModel
+from ..errors import NeuronMotifError
+from .dnamodel import DNAModel
 
 KERAS_SUFFIXES = (".h5", ".hdf5")
 

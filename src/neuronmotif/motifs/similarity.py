@@ -25,7 +25,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .ppm import information_content
+from ..ppm import information_content
+from .databases import jaspar_motifs
 
 #: queries longer than this (bp) are compared with a small TOMTOM scratchpad
 LONG_QUERY_BP = 40
@@ -59,7 +60,6 @@ class Comparison:
 @lru_cache(maxsize=2)
 def reference_motifs(release: str = REFERENCE_RELEASE) -> tuple[np.ndarray, ...]:
     """PPMs (4, w) of JASPAR CORE vertebrates, used only as TOMTOM background padding."""
-    from .match import jaspar_motifs  # match imports this module
 
     return tuple(ppm for _, ppm in jaspar_motifs(release).values())
 

@@ -20,11 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .match import Match, MotifDatabase, match_known
-from .segment import SegmentConfig, segment_bounds
-from .similarity import is_informative
-from .simulate import Grammar
-from .store import RunDirectory, crm_name, read_meme, read_tsv
+from neuronmotif.datasets.simulate import Grammar
+from neuronmotif.motifs import Match, MotifDatabase, match_known
+from neuronmotif.motifs.similarity import is_informative
+from neuronmotif.names import crm_name
+from neuronmotif.segment import SegmentConfig, segment_bounds
+from neuronmotif.store import RunDirectory, read_meme, read_tsv
 
 #: Segmentation of reported patterns: the published rule (1 bit, 3-bp average, 1-bp flank, >= 4 bp) on the
 #: PPM as the method reports it, with no pseudo-count (TF-MoDISco patterns may rest on a few dozen seqlets).

@@ -5,8 +5,8 @@ compares neuronmotif with. Both packages are optional (``pip install neuronmotif
 set-up of ``make test`` installs them.
 
 The report holds TF-MoDISco's positive patterns (grammar is read in them) and their segments cut by the
-same information-content rule as neuronmotif's CRMs (the motifs; :data:`~neuronmotif.scoring.AS_REPORTED`,
-no pseudo-count, since a pattern may rest on a few dozen seqlets), so :func:`neuronmotif.scoring.score`
+same information-content rule as neuronmotif's CRMs (the motifs; :data:`~nmbench.scoring.AS_REPORTED`,
+no pseudo-count, since a pattern may rest on a few dozen seqlets), so :func:`nmbench.scoring.score`
 treats both methods alike.
 """
 
@@ -19,11 +19,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import NeuronMotifError
+from neuronmotif.datasets.models import BassetLike
+from neuronmotif.errors import NeuronMotifError
+from neuronmotif.segment import SegmentConfig
+from neuronmotif.sequences import one_hot
+
 from .scoring import Pattern, Report, pattern_segments
-from .segment import SegmentConfig
-from .sequences import one_hot
-from .zoo import BassetLike
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def _require_packages() -> None:
 
 
 class _DeepLiftReady(nn.Module):
-    """A :class:`~neuronmotif.zoo.BassetLike` whose global max is an ``nn.MaxPool1d`` (same outputs).
+    """A :class:`~neuronmotif.datasets.models.BassetLike` whose global max is an ``nn.MaxPool1d`` (same outputs).
 
     DeepLIFT/SHAP needs its max-pool rule on every max; a bare ``amax`` in ``forward`` has none and
     breaks the summation-to-delta property.
@@ -137,7 +138,7 @@ def modisco_patterns(tokens: np.ndarray, attributions: np.ndarray, config: Basel
 
 def run_baseline(model: nn.Module, tokens: np.ndarray, labels: np.ndarray, config: BaselineConfig = BaselineConfig(),
                  segment: SegmentConfig | None = None) -> Report:
-    """DeepLIFT/SHAP then TF-MoDISco on the positives of every task, as a :class:`~neuronmotif.scoring.Report`.
+    """DeepLIFT/SHAP then TF-MoDISco on the positives of every task, as a :class:`~nmbench.scoring.Report`.
 
     Parameters
     ----------

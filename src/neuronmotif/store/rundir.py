@@ -16,24 +16,20 @@ leaves a half-written file, and re-running the same command resumes where it sto
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import io
 import json
 import os
 import shutil
-import socket
-import sys
-import tempfile
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .errors import RunDirectoryError
-from .ppm import CRM
+from ..errors import RunDirectoryError
+from ..names import crm_name
+from ..ppm import CRM
+from .formats import atomic_write_bytes, atomic_write_text, fmt, meme_text, read_meme, read_tsv, tsv_text
+from .lock import LOCK_NAME, directory_lock
 
 NEURON_COLUMNS = ["neuron", "status", "n_sequences", "max_activation", "consensus_activation", "ratio",
                   "n_crms", "seconds", "motif_nb", "note"]
@@ -41,10 +37,6 @@ CRM_COLUMNS = ["crm", "neuron", "crm_index", "n_sequences", "max_activation", "c
                "consensus"]
 #: keys of run.json that must agree for a run directory to be resumed
 _IDENTITY_KEYS = ("model_fingerprint", "seed", "parameters")
-#: held while a process writes to a run directory; says who holds it
-LOCK_NAME = ".neuronmotif.lock"
-#: run directories this process has locked, with the lock file's descriptor and a nesting count
-_HELD: dict[Path, list[int]] = {}
 
 
 @dataclass
@@ -88,68 +80,6 @@ class NeuronResult:
         return self.consensus_activation / self.max_activation if self.max_activation > 0 else 0.0
 
 
-def crm_name(layer: int, neuron: int, index: int) -> str:
-    """'L<l>_N<n>_C<c>', the name of a CRM in every output file."""
-    return f"L{layer}_N{neuron}_C{index}"
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.6g}"
-
-
-def _file_mode() -> int:
-    """The mode a plain ``open(path, 'w')`` would give: 0o666 less the process's umask."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename.
-
-    The file gets the mode the user's umask gives new files (``mkstemp`` alone would make it 0600,
-    unreadable to a group or a web server).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, _file_mode())
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode())
-
-
-def meme_text(motifs: list[tuple[str, np.ndarray, int]]) -> str:
-    """MEME text format for (name, ppm (4, L), nsites) triples; one row per position, columns ACGT."""
-    out = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: + -", "", "Background letter frequencies",
-           "A 0.25 C 0.25 G 0.25 T 0.25", ""]
-    for name, ppm, nsites in motifs:
-        out.append(f"MOTIF {name}")
-        out.append(f"letter-probability matrix: alength= 4 w= {ppm.shape[1]} nsites= {nsites} E= 0")
-        out.extend(" ".join(f"{v:.6f}" for v in column) for column in ppm.T)
-        out.append("")
-    return "\n".join(out) + "\n"
-
-
-def read_meme(path: Path) -> dict[str, np.ndarray]:
-    """Motifs of a MEME text file as name -> (4, L) PPM, the name being the MOTIF line's first word."""
-    from memelite.io import read_meme as memelite_read_meme
-
-    return {key.split()[0]: ppm for key, ppm in memelite_read_meme(str(path)).items()}
-
-
-def tsv_text(columns: list[str], rows: list[list]) -> str:
-    return "\t".join(columns) + "\n" + "".join("\t".join(str(v) for v in row) + "\n" for row in rows)
-
-
 class RunDirectory:
     """A neuronmotif output directory.
 
@@ -162,66 +92,9 @@ class RunDirectory:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
 
-    # -- one writer at a time ------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the directory's write lock: a second process is refused, naming the first.
-
-        The lock is a kernel lock (``flock``) on ``OUT/.neuronmotif.lock``, so a run that was killed
-        leaves no stale lock: its file may remain, but the next run takes it over. The file records
-        the holder's pid, host, start time and command line for the message. Nested calls in one
-        process (``run`` then ``annotate``) share the lock.
-        """
-        key = self.path.resolve()
-        if key in _HELD:
-            _HELD[key][1] += 1
-            try:
-                yield
-            finally:
-                _HELD[key][1] -= 1
-            return
-        fd = self._acquire()
-        _HELD[key] = [fd, 1]
-        try:
-            yield
-        finally:
-            del _HELD[key]
-            with contextlib.suppress(OSError):
-                (self.path / LOCK_NAME).unlink()
-            os.close(fd)
-
-    def _acquire(self) -> int:
-        path = self.path / LOCK_NAME
-        while True:
-            try:
-                self.path.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, _file_mode())
-            except OSError as exc:
-                raise RunDirectoryError(
-                    f"cannot write to output directory '{self.path}' ({exc.strerror or exc}); choose a writable "
-                    "directory (-o), or copy a finished run somewhere writable to re-annotate it.") from exc
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                os.close(fd)
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise RunDirectoryError(f"cannot lock run directory '{self.path}' ({exc.strerror}).") from exc
-                raise RunDirectoryError(
-                    f"'{self.path}' is in use by another neuronmotif process ({_holder(path)}); wait for it to "
-                    "finish, or write to another directory with -o.") from None
-            # the holder before us may have removed the file between our open and our lock: lock the new one
-            try:
-                same = os.fstat(fd).st_ino == os.stat(path).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
-                break
-            os.close(fd)
-        record = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime(
-            "%Y-%m-%d %H:%M:%S"), "command": " ".join(sys.argv)[:300]})
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, record.encode(), 0)
-        return fd
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the directory's write lock (see :func:`~neuronmotif.store.lock.directory_lock`)."""
+        return directory_lock(self.path)
 
     # -- opening -------------------------------------------------------------------------------------
     def prepare(self, manifest: dict, overwrite: bool = False) -> None:
@@ -316,11 +189,11 @@ class RunDirectory:
         d = self.layer_dir(layer)
         atomic_write_text(d / "crms.meme", meme_text([(name, c.ppm, c.n_sequences) for name, c in crms]))
         atomic_write_text(d / "crms.tsv", tsv_text(CRM_COLUMNS, [
-            [name, c.neuron, c.index, c.n_sequences, _fmt(c.max_activation), _fmt(c.consensus_activation),
-             _fmt(c.ratio), c.consensus] for name, c in crms]))
+            [name, c.neuron, c.index, c.n_sequences, fmt(c.max_activation), fmt(c.consensus_activation),
+             fmt(c.ratio), c.consensus] for name, c in crms]))
         atomic_write_text(d / "neurons.tsv", tsv_text(NEURON_COLUMNS, [
-            [r.neuron, r.status, r.n_sequences, _fmt(r.max_activation), _fmt(r.consensus_activation),
-             _fmt(r.ratio), len(r.crms), f"{r.seconds:.3f}", r.motif_nb, r.note] for r in results]))
+            [r.neuron, r.status, r.n_sequences, fmt(r.max_activation), fmt(r.consensus_activation),
+             fmt(r.ratio), len(r.crms), f"{r.seconds:.3f}", r.motif_nb, r.note] for r in results]))
         shutil.rmtree(d / ".partial", ignore_errors=True)
 
     def load_layer(self, layer: int) -> list[NeuronResult]:
@@ -338,24 +211,6 @@ class RunDirectory:
                              consensus_activation=float(r["consensus_activation"]), motif_nb=int(r["motif_nb"]),
                              seconds=float(r["seconds"]), crms=by_neuron.get(int(r["neuron"]), []))
                 for r in read_tsv(d / "neurons.tsv")]
-
-
-def _holder(lock_path: Path) -> str:
-    """'pid 123 on host h since 2026-12-01 10:00:00, running neuronmotif run ...' from a lock file."""
-    try:
-        info = json.loads(lock_path.read_text() or "{}")
-    except (OSError, ValueError):
-        info = {}
-    if not info:
-        return "unknown process"
-    return (f"pid {info.get('pid')} on host {info.get('host')} since {info.get('since')}, running "
-            f"'{info.get('command', '?')}'")
-
-
-def read_tsv(path: Path) -> list[dict[str, str]]:
-    lines = Path(path).read_text().splitlines()
-    header = lines[0].split("\t")
-    return [dict(zip(header, line.split("\t"), strict=False)) for line in lines[1:] if line]
 
 
 def _describe_difference(old: dict, new: dict, keys: list[str]) -> str:

@@ -6,7 +6,7 @@ the grammar and, for multi-motif grammars, hard negatives that break it (one mot
 wrong order), on a uniform, GC-shifted or dinucleotide (first-order Markov) background. Motif instances
 are sampled from the JASPAR PPM.
 
-Motifs come from pyjaspar's bundled database through :mod:`~neuronmotif.match`: no network.
+Motifs come from pyjaspar's bundled database through :mod:`~neuronmotif.motifs.match`: no network.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import NeuronMotifError
-from .match import jaspar_motif
+from ..errors import NeuronMotifError
+from ..motifs import jaspar_motif
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Small model classes for the tests, importable by path as tests/toy_models.py:Class (no package imports)."""
+"""Small model classes for the tests, importable by path as tests/helpers/toy_models.py:Class (no package imports)."""
 
 import torch
 import torch.nn.functional as F

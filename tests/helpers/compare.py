@@ -1,6 +1,6 @@
 """Direct comparison of PPMs: best ungapped alignment by Pearson correlation, both strands.
 
-Used to score a CRM against a planted motif in the demo and tests. (Motif naming against a database
+Used by the tests to score a CRM against a planted motif. (Motif naming against a database
 uses TOMTOM through memelite; this module needs no background statistics.)
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from neuronmotif.sequences import reverse_complement
 
 
 @dataclass(frozen=True)
@@ -28,11 +30,6 @@ class Alignment:
     correlation: float
     offset: int
     strand: str
-
-
-def reverse_complement(ppm: np.ndarray) -> np.ndarray:
-    """Reverse complement of a (4, L) PPM with rows A, C, G, T."""
-    return ppm[::-1, ::-1].copy()
 
 
 def _offset_correlations(query: np.ndarray, target: np.ndarray) -> np.ndarray:

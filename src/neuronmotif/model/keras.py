@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import NeuronMotifError, UnsupportedModelError
+from ..errors import NeuronMotifError, UnsupportedModelError
 
 SUPPORTED = ("InputLayer", "Conv1D", "BatchNormalization", "Activation", "ReLU", "MaxPooling1D", "Dropout",
              "Flatten", "Dense")

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import torch
 
-from .annotate import Annotation, annotate
-from .match import MotifDatabase
-from .model import DNAModel
-from .pairs import find_pair, pair_spacing, planted_order, task_voters
-from .pipeline import RunConfig, run
+from ..annotate import Annotation, annotate
+from ..model import DNAModel
+from ..motifs import MotifDatabase
+from ..pairs import find_pair, pair_spacing, planted_order, task_voters
+from ..pipeline import RunConfig, run
+from ..store import NeuronResult, atomic_write_text, meme_text
+from .models import BassetLike, train
 from .simulate import Grammar, SimulatedData, simulate
-from .store import NeuronResult, atomic_write_text, meme_text
-from .zoo import BassetLike, train
 
 DEMO_GRAMMARS = [Grammar("CEBPB", ["MA0466.4"]), Grammar("ESRRB-3bp-KLF1", ["MA0141.4", "MA0493.3"], [(3, 3)])]
 
@@ -120,7 +120,7 @@ def run_demo(out: str | Path, seed: int = 0, overwrite: bool = False, progress: 
     data = demo_data(seed)
     model, aurocs = demo_model(data, seed)
     results = run(DNAModel(model), out, config=RunConfig(seed=seed), overwrite=overwrite, source="demo",
-                  console=console, progress=progress, grammar=None)
+                  console=console, progress=progress, grammar=None).neurons
     out = Path(out)
     torch.save(model.state_dict(), out / "demo_model.pt")
     atomic_write_text(out / "planted.meme", meme_text([(f"{m} {data.names[m]}", p, 1) for m, p in data.ppms.items()]))
