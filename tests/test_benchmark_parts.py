@@ -4,11 +4,11 @@ baseline, and neuronmotif's own report scored like the baseline's."""
 import numpy as np
 import pytest
 import torch
+from nmbench import zoo
 from nmbench.baseline import BaselineConfig, deeplift_ready, run_baseline
 from nmbench.scoring import run_report, score
 from nmbench.zoo import ZooEntry, cached_model
 
-from neuronmotif import zoo
 from neuronmotif.datasets.demo import planted_database
 from neuronmotif.datasets.simulate import CPG_DEPLETED, Grammar, dinucleotide_transitions, simulate
 from neuronmotif.errors import NeuronMotifError
@@ -31,7 +31,7 @@ def test_bad_dinucleotide_matrix_is_rejected():
 
 def test_no_hard_negative_carries_the_planted_spacing(monkeypatch):
     """Reversing a homotypic pair gives the pair again: its 'reverse order' negatives must not be positives."""
-    from neuronmotif import simulate as sim
+    from neuronmotif.datasets import simulate as sim
 
     planted = []
     original = sim._plant

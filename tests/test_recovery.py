@@ -42,9 +42,13 @@ def test_deep_neuron_crm_holds_the_pair_at_its_planted_gap(pair_runs, pair_model
 
 
 def test_crm_consensus_fires_the_neuron(pair_run, pair_model):
-    """The C/M check: each live neuron's best CRM consensus activates it near its maximum."""
+    """The C/M check: each live neuron's best CRM consensus activates it near its sampled maximum.
+
+    The consensus is evaluated here, through the model, and compared with the neuron's own maximum.
+    """
     _, results = pair_run
     dna = DNAModel(pair_model[0])
+    ratios = []
     for layer, rs in results.items():
         for r in rs:
             if r.status == "dead":
@@ -53,7 +57,8 @@ def test_crm_consensus_fires_the_neuron(pair_run, pair_model):
             x = torch.nn.functional.one_hot(torch.as_tensor(best.ppm.argmax(0)), 4).float().T[None]
             measured = dna.activations(x, layer)[0, r.neuron].item()
             assert np.isclose(measured, best.consensus_activation, rtol=1e-4, atol=1e-5)
-            assert measured > 0
+            ratios.append(measured / max(c.max_activation for c in r.crms))
+    assert len(ratios) >= 20 and np.median(ratios) >= 0.9 and min(ratios) > 0.5, sorted(ratios)[:5]
 
 
 def test_same_seed_gives_identical_files(single_motif_model, tmp_path):

@@ -22,7 +22,7 @@ import numpy as np
 
 from neuronmotif.datasets.simulate import Grammar
 from neuronmotif.motifs import Match, MotifDatabase, match_known
-from neuronmotif.motifs.similarity import is_informative
+from neuronmotif.motifs.similarity import aligned_columns, is_informative
 from neuronmotif.names import crm_name
 from neuronmotif.segment import SegmentConfig, segment_bounds
 from neuronmotif.store import RunDirectory, read_meme, read_tsv
@@ -198,8 +198,8 @@ def place_planted(patterns: list[Pattern], planted: MotifDatabase, q_threshold: 
 
 
 def _placement(match: Match, segment_start: int) -> Placement:
-    # the known motif spans the segment's columns [-offset, -offset + width)
-    return Placement(match.target_id, segment_start - match.offset, match.target_width, match.strand, match.q_value)
+    start, _ = aligned_columns(match.offset, match.target_width, segment_start)
+    return Placement(match.target_id, start, match.target_width, match.strand, match.q_value)
 
 
 def pair_gaps(placements: list[Placement], first: str, second: str, length: int) -> list[int]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .motifs.similarity import UnionFind, similar_pairs
+from .motifs.similarity import UnionFind, aligned_columns, similar_pairs
 from .names import motif_name
 from .segment import Segment
 
@@ -171,6 +171,7 @@ def build_dictionary(segments: list[Segment], layer: int, neuron: int,
         for i in group:
             # the representative (target) aligns to segment i (query) at this offset and strand
             offset, strand = (0, "+") if i == rep else (int(comparison.offset[i, rep]), str(comparison.strand[i, rep]))
-            occurrences.append(Occurrence(segments[i], index, segments[i].start - offset, width, strand))
+            start, _ = aligned_columns(offset, width, segments[i].start)
+            occurrences.append(Occurrence(segments[i], index, start, width, strand))
         motifs.append(DictionaryMotif(layer, neuron, index, segments[rep], occurrences))
     return NeuronDictionary(layer, neuron, motifs)

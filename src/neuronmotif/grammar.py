@@ -28,6 +28,7 @@ import numpy as np
 
 from .dictionary import NeuronDictionary, Occurrence
 from .motifs import Match
+from .motifs.similarity import aligned_columns
 
 
 @dataclass(frozen=True)
@@ -243,10 +244,10 @@ def gap_range(gaps: list[int], config: GrammarConfig = GrammarConfig()) -> GapRa
 
 def known_interval(item: Item, match: Match) -> tuple[int, int]:
     """CRM columns ``[start, end)`` covered by an item's known motif match, in the item's frame."""
-    lo = -match.offset  # the known motif covers the dictionary motif's columns [lo, lo + target width)
+    lo, hi = aligned_columns(match.offset, match.target_width)  # in the dictionary motif's own columns
     if item.strand == "+":
-        return item.start + lo, item.start + lo + match.target_width
-    return item.start + item.width - lo - match.target_width, item.start + item.width - lo
+        return item.start + lo, item.start + hi
+    return item.start + item.width - hi, item.start + item.width - lo
 
 
 def covers_known(match: Match) -> bool:

@@ -19,6 +19,16 @@ from .model import DNAModel
 from .sequences import decode, one_hot
 
 
+def consensus_ratio(consensus_activation: float, max_activation: float) -> float:
+    """C / M, the diagnosis of NeuronMotif: the consensus's activation over the sample's maximum (0 if M <= 0)."""
+    return consensus_activation / max_activation if max_activation > 0 else 0.0
+
+
+def informative_columns(ppm: np.ndarray, min_bits: float = 1.0) -> np.ndarray:
+    """Columns of a (4, L) PPM (or (..., 4, L) stack) holding at least ``min_bits`` bits, bool (..., L)."""
+    return information_content(ppm) >= min_bits
+
+
 @dataclass
 class CRM:
     """One demixed pattern of a neuron.
@@ -47,7 +57,7 @@ class CRM:
     @property
     def ratio(self) -> float:
         """C / M: 1 when the consensus fires the neuron as strongly as the best sampled sequence."""
-        return self.consensus_activation / self.max_activation if self.max_activation > 0 else 0.0
+        return consensus_ratio(self.consensus_activation, self.max_activation)
 
     @property
     def consensus(self) -> str:

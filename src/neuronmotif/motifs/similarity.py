@@ -25,13 +25,19 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..ppm import information_content
+from ..ppm import informative_columns
 from .databases import jaspar_motifs
 
 #: queries longer than this (bp) are compared with a small TOMTOM scratchpad
 LONG_QUERY_BP = 40
 #: release of the reference set that pads TOMTOM's background
 REFERENCE_RELEASE = "JASPAR2024"
+
+
+def aligned_columns(offset: int, target_width: int, query_start: int = 0) -> tuple[int, int]:
+    """Columns ``[start, end)`` a TOMTOM target aligned at ``offset`` covers, in a frame where the query's
+    column 0 sits at ``query_start`` (TOMTOM: the target spans the query's ``[-offset, -offset + width)``)."""
+    return query_start - offset, query_start - offset + target_width
 
 
 @dataclass
@@ -182,7 +188,7 @@ def bh_qvalues(p: np.ndarray, n_comparisons: int | None = None) -> np.ndarray:
 
 def is_informative(ppm: np.ndarray, min_columns: int = 3, min_bits: float = 1.0) -> bool:
     """Whether a (4, w) PPM has at least ``min_columns`` columns of at least ``min_bits`` bits."""
-    return int((information_content(ppm) >= min_bits).sum()) >= min_columns
+    return int(informative_columns(ppm, min_bits).sum()) >= min_columns
 
 
 class UnionFind:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..model import DNAModel
-from ..ppm import information_content
+from ..ppm import informative_columns
 
 
 @dataclass
@@ -42,7 +42,7 @@ class LowerLayerMotifs:
     def from_ppms(cls, channel: np.ndarray, ppms: np.ndarray, max_activation: np.ndarray,
                   min_informative: int = 3) -> LowerLayerMotifs:
         """Build from CRM PPMs of shape (P, 4, rf_lower); CRMs with too little information are dropped."""
-        strong = information_content(ppms) > 1.0  # (P, rf)
+        strong = informative_columns(ppms)  # (P, rf)
         keep = strong.sum(axis=1) >= min_informative
         positions = np.arange(ppms.shape[2])
         first = np.where(strong, positions, ppms.shape[2]).min(axis=1)

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import RunDirectoryError
 from ..names import crm_name
-from ..ppm import CRM
+from ..ppm import CRM, consensus_ratio
 from .formats import atomic_write_bytes, atomic_write_text, fmt, meme_text, read_meme, read_tsv, tsv_text
 from .lock import LOCK_NAME, directory_lock
 
@@ -77,7 +77,8 @@ class NeuronResult:
 
     @property
     def ratio(self) -> float:
-        return self.consensus_activation / self.max_activation if self.max_activation > 0 else 0.0
+        """C / M of the neuron's best CRM consensus over its sample's maximum."""
+        return consensus_ratio(self.consensus_activation, self.max_activation)
 
 
 class RunDirectory:
