@@ -52,6 +52,14 @@ def single_motif_model():
     return model, data
 
 
+@pytest.fixture(scope="session")
+def weights(single_motif_model, tmp_path_factory) -> str:
+    """The single-motif model's state dict, saved for FILE.py:Class --weights tests."""
+    path = tmp_path_factory.mktemp("w") / "w.pt"
+    torch.save(single_motif_model[0].state_dict(), path)
+    return str(path)
+
+
 def demo_shaped_model(grammar: Grammar, n_per_task: int, epochs: int, seed: int, min_auroc: float):
     """A demo-shaped CNN (RF 9, 18, 36) trained on one planted grammar with its hard negatives."""
     data = simulate([grammar], n_per_task, 80, seed=seed)

@@ -3,28 +3,13 @@
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-import pytest
 import torch
-from click.testing import CliRunner
 
-from neuronmotif.cli import main
+from helpers.cli import TOY, invoke
 from neuronmotif.errors import NeuronMotifError
 
-TOY = str(Path(__file__).parent / "helpers" / "toy_models.py")
 FAST = ["--population", "1000", "--max-iter", "80", "--max-samples", "20000", "--quiet"]
-
-
-@pytest.fixture(scope="module")
-def weights(single_motif_model, tmp_path_factory):
-    path = tmp_path_factory.mktemp("w") / "w.pt"
-    torch.save(single_motif_model[0].state_dict(), path)
-    return str(path)
-
-
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def assert_user_error(result, *fragments):

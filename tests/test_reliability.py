@@ -6,32 +6,18 @@ import subprocess
 import sys
 import time
 import zipfile
-from pathlib import Path
 
 import pytest
 import torch
-from click.testing import CliRunner
 
-from neuronmotif.cli import main
+from helpers.cli import TOY, invoke
 from neuronmotif.demix import DemixConfig
 from neuronmotif.errors import NeuronMotifError
 from neuronmotif.pipeline import RunConfig
 from neuronmotif.sample import SamplingConfig
 from neuronmotif.store import LOCK_NAME, RunDirectory, atomic_write_text
 
-TOY = str(Path(__file__).parent / "helpers" / "toy_models.py")
 FAST = ["--population", "1000", "--max-iter", "80", "--max-samples", "20000"]
-
-
-@pytest.fixture(scope="module")
-def weights(single_motif_model, tmp_path_factory):
-    path = tmp_path_factory.mktemp("w") / "w.pt"
-    torch.save(single_motif_model[0].state_dict(), path)
-    return str(path)
-
-
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def one_line_error(result, *fragments):
