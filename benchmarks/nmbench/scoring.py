@@ -24,6 +24,7 @@ from neuronmotif.datasets.simulate import Grammar
 from neuronmotif.motifs import Match, MotifDatabase, match_known
 from neuronmotif.motifs.similarity import aligned_columns, is_informative
 from neuronmotif.names import crm_name
+from neuronmotif.pairs import KnownSite, accept_sites, adjacent_pairs, planted_order
 from neuronmotif.segment import SegmentConfig, segment_bounds
 from neuronmotif.store import RunDirectory, read_meme, read_tsv
 
@@ -203,16 +204,12 @@ def _placement(match: Match, segment_start: int) -> Placement:
 
 
 def pair_gaps(placements: list[Placement], first: str, second: str, length: int) -> list[int]:
-    """Gaps (bp) of every ``first`` -> ``second`` pair on one strand, in that order, in a pattern."""
-    gaps = []
-    for a in placements:
-        for b in placements:
-            if a is b or a.motif != first or b.motif != second or a.strand != b.strand:
-                continue
-            a_start, b_start = a.oriented_start(length), b.oriented_start(length)
-            if b_start > a_start:
-                gaps.append(b_start - a_start - a.width)
-    return gaps
+    """Gaps (bp) of the planted pair ``first`` -> ``second`` in a pattern, read by neuronmotif's own pair rule
+    (:func:`neuronmotif.pairs.adjacent_pairs`: sites that overlap by half are one site, the better match
+    kept; adjacent sites in the planted order and orientation count)."""
+    sites = accept_sites([KnownSite(p.motif, p.strand, p.start, p.start + p.width, p.q_value) for p in placements])
+    planted = planted_order(first, second)
+    return [gap for order, gap in adjacent_pairs(sites, first, second) if order == planted]
 
 
 def score(report: Report, planted: MotifDatabase, grammars: list[Grammar], q_threshold: float = 0.05,

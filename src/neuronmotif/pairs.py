@@ -126,12 +126,27 @@ def known_sites(items: list[Item], motifs: list[DictionaryMotif], annotation: An
                 continue
             candidates.append(KnownSite(match.target_id, orient_strand(item.strand, match.strand), start, end,
                                         match.q_value))
+    return accept_sites(candidates)
+
+
+def accept_sites(candidates: list[KnownSite]) -> list[KnownSite]:
+    """Best q-value first, drop every site that overlaps an accepted one by half the shorter; sorted by start."""
     accepted: list[KnownSite] = []
     for site in sorted(candidates, key=lambda s: (s.q_value, s.start, s.target_id)):
         width = site.end - site.start
         if all(2 * site.overlap(a) < min(width, a.end - a.start) for a in accepted):
             accepted.append(site)
     return sorted(accepted, key=lambda s: (s.start, s.target_id))
+
+
+def adjacent_pairs(sites: list[KnownSite], a_id: str, b_id: str) -> list[tuple[str, int]]:
+    """(order, gap in bp) of every adjacent pair of accepted ``sites`` that reads as the pair (a, b)."""
+    out = []
+    for left, right in zip(sites, sites[1:], strict=False):
+        order = pair_order(left, right, a_id, b_id)
+        if order is not None:
+            out.append((order, right.start - left.end))
+    return out
 
 
 def pair_order(first: KnownSite, second: KnownSite, a_id: str, b_id: str) -> str | None:
@@ -182,10 +197,8 @@ def _combination_pairs(annotation: Annotation, layer: int, neuron: int, index: i
     gaps: dict[str, list[int]] = {}
     for member in combo.members:
         sites = known_sites(member.items, motifs, annotation, {a_id, b_id}, lm.crm_length)
-        for left, right in zip(sites, sites[1:], strict=False):
-            order = pair_order(left, right, a_id, b_id)
-            if order is not None:
-                gaps.setdefault(order, []).append(right.start - left.end)
+        for order, gap in adjacent_pairs(sites, a_id, b_id):
+            gaps.setdefault(order, []).append(gap)
     name = combination_id(layer, neuron, index)
     return [PairReport(layer, neuron, name, order, gap_range(found, annotation.config.grammar), len(found))
             for order, found in sorted(gaps.items())]
