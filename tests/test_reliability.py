@@ -168,7 +168,7 @@ def test_a_corrupt_export_is_one_line_on_stderr(tmp_path, content):
 
 def test_a_device_that_does_not_exist(weights):
     one_line_error(invoke("describe", f"{TOY}:FunctionalCNN", "--weights", weights, "--device", "foo"),
-                   "--device 'foo' is not a device")
+                   "device (--device) 'foo' is not a device")
 
 
 def test_grammar_on_a_read_only_run_directory(tmp_path, weights, monkeypatch):

@@ -42,7 +42,7 @@ class DNAModel:
                  device: str | torch.device = "cpu"):
         self.alphabet = _check_alphabet(alphabet)
         if input_layout not in ("NCL", "NLC"):
-            raise NeuronMotifError(f"--input-layout must be NCL or NLC, not {input_layout!r}.")
+            raise NeuronMotifError(f"input_layout (--input-layout) must be NCL or NLC, not {input_layout!r}.")
         self.input_layout = input_layout
         self.device = torch.device(device)
         _check_finite(module)
@@ -233,7 +233,8 @@ class DNAModel:
             raise NeuronMotifError(
                 f"the model's conv stack fails on one-hot input of shape {tuple(self.to_model_input(x).shape)} "
                 f"(layout {self.input_layout}): {str(exc).splitlines()[0]}. If the model takes (N, L, 4), "
-                "pass --input-layout NLC; if it takes (N, 4, L), pass --input-layout NCL.") from exc
+                "pass input_layout='NLC' (--input-layout NLC); if it takes (N, 4, L), pass input_layout='NCL' "
+                "(--input-layout NCL).") from exc
         for layer, fmap in maps.items():
             check_finite_activations(fmap, self.layer(layer))
         length = maps[len(self.layers)].shape[-1]
@@ -271,7 +272,7 @@ def _check_alphabet(alphabet: str) -> str:
     alphabet = alphabet.upper()
     if sorted(alphabet) != sorted(ALPHABET):
         raise NeuronMotifError(
-            f"--alphabet {alphabet!r} is not an order of the four bases A, C, G, T (e.g. ACGT or AGCT).")
+            f"alphabet (--alphabet) {alphabet!r} is not an order of the four bases A, C, G, T (e.g. ACGT or AGCT).")
     return alphabet
 
 

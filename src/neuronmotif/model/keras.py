@@ -256,16 +256,17 @@ def load_keras(path: Path, config_path: Path | None = None) -> KerasModel:
     with handle:
         if config_path is not None:
             if not Path(config_path).exists():
-                raise NeuronMotifError(f"--keras-config file '{config_path}' does not exist.")
+                raise NeuronMotifError(f"keras_config (--keras-config) file '{config_path}' does not exist.")
             try:
                 config = json.loads(Path(config_path).read_text())
             except json.JSONDecodeError as exc:
-                raise NeuronMotifError(f"--keras-config '{config_path}' is not JSON from model.to_json().") from exc
+                raise NeuronMotifError(f"keras_config (--keras-config) '{config_path}' is not JSON from "
+                                       "model.to_json().") from exc
         elif "model_config" in handle.attrs:
             config = json.loads(_text(handle.attrs["model_config"]))
         else:
             raise NeuronMotifError(
                 f"'{path}' holds weights only (no model_config); pass the architecture with "
-                "--keras-config model.json (the text of model.to_json()).")
+                "keras_config (--keras-config model.json: the text of model.to_json()).")
         group = handle["model_weights"] if "model_weights" in handle else handle
         return keras_to_torch(config, group)

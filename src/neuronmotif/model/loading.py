@@ -48,7 +48,7 @@ def load_module(spec: str, weights: str | None = None, model_kwargs: str | dict 
     path_part, colon, class_name = spec.rpartition(":")
     if not colon or not path_part.endswith(".py"):
         raise NeuronMotifError(
-            f"cannot tell what model {spec!r} is: pass FILE.py:ClassName with --weights, a torch.export .pt2 "
+            f"cannot tell what model {spec!r} is: pass FILE.py:ClassName with weights (--weights), a torch.export .pt2 "
             "file, or a Keras .h5 file.")
     cls = _load_class(Path(path_part), class_name)
     kwargs = _parse_kwargs(model_kwargs)
@@ -57,14 +57,14 @@ def load_module(spec: str, weights: str | None = None, model_kwargs: str | dict 
     except TypeError as exc:
         raise NeuronMotifError(
             f"could not build {cls.__name__}({', '.join(kwargs)}): {first_line(exc)}; pass its arguments as JSON "
-            "with --model-kwargs '{\"name\": value}'.") from exc
+            "with model_kwargs (--model-kwargs '{\"name\": value}').") from exc
     except Exception as exc:  # noqa: BLE001 - the user's own constructor failed
         raise NeuronMotifError(
             f"{cls.__name__}({', '.join(kwargs)}) failed in its __init__ ({first_line(exc)}); fix the class in "
-            f"'{path_part}' or its --model-kwargs.") from exc
+            f"'{path_part}' or its model_kwargs (--model-kwargs).") from exc
     if weights is None:
         raise NeuronMotifError(
-            f"no weights given for {cls.__name__}: pass the trained state_dict with --weights FILE.pt "
+            f"no weights given for {cls.__name__}: pass the trained state_dict as weights (--weights FILE.pt) "
             "(deciphering random weights tells nothing).")
     _load_weights(module, Path(weights))
     return module
@@ -91,11 +91,11 @@ def _check_device(device: str) -> str:
     try:
         torch.device(device)
     except (RuntimeError, TypeError) as exc:
-        raise NeuronMotifError(f"--device {device!r} is not a device; use cpu, cuda, cuda:1 or mps.") from exc
+        raise NeuronMotifError(f"device (--device) {device!r} is not a device; use cpu, cuda, cuda:1 or mps.") from exc
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise NeuronMotifError(f"--device {device}: CUDA is not available here; use --device cpu.")
+        raise NeuronMotifError(f"device (--device) {device}: CUDA is not available here; use cpu.")
     if device == "mps" and not torch.backends.mps.is_available():
-        raise NeuronMotifError("--device mps: Apple MPS is not available here; use --device cpu.")
+        raise NeuronMotifError("device (--device) mps: Apple MPS is not available here; use cpu.")
     return device
 
 
@@ -105,9 +105,10 @@ def _parse_kwargs(model_kwargs: str | dict | None) -> dict:
     try:
         value = json.loads(model_kwargs)
     except json.JSONDecodeError as exc:
-        raise NeuronMotifError(f"--model-kwargs is not valid JSON ({exc.msg}): {model_kwargs!r}.") from exc
+        raise NeuronMotifError(
+            f"model_kwargs (--model-kwargs) is not valid JSON ({exc.msg}): {model_kwargs!r}.") from exc
     if not isinstance(value, dict):
-        raise NeuronMotifError("--model-kwargs must be a JSON object, e.g. '{\"n_tasks\": 2}'.")
+        raise NeuronMotifError("model_kwargs (--model-kwargs) must be a JSON object, e.g. '{\"n_tasks\": 2}'.")
     return value
 
 
@@ -158,7 +159,8 @@ def _load_weights(module: nn.Module, path: Path) -> None:
             raise NeuronMotifError(f"weights in '{path}' do not fit {type(module).__name__}: {line}") from exc
         raise NeuronMotifError(
             f"weights in '{path}' do not fit {type(module).__name__}: missing {list(result.missing_keys)[:3]}, "
-            f"unexpected {list(result.unexpected_keys)[:3]}; check the class and --model-kwargs.") from exc
+            f"unexpected {list(result.unexpected_keys)[:3]}; check the class and model_kwargs "
+            "(--model-kwargs).") from exc
 
 
 def _load_exported(path: Path) -> nn.Module:

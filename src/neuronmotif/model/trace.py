@@ -281,7 +281,8 @@ def _find_layers(steps: list[Step]) -> list[ConvLayer]:
     if first.in_channels != 4:
         raise NeuronMotifError(
             f"the first convolution '{first.name}' takes {first.in_channels} input channels, but one-hot DNA "
-            "has 4; this is not a DNA model in (N, 4, L) form, or its layout is wrong (see --input-layout).")
+            "has 4; this is not a DNA model in (N, 4, L) form, or its layout is wrong (see input_layout, "
+            "--input-layout).")
     for i in range(conv_idx[0], conv_idx[-1]):
         if steps[i].kind in ("other", "layout"):
             raise UnsupportedModelError(

@@ -78,7 +78,7 @@ def load_motif_db(spec: str = "JASPAR2024") -> MotifDatabase:
                              [p for _, p in table.values()])
     path = Path(spec)
     if not path.is_file():
-        raise NeuronMotifError(f"--motif-db {spec!r}: no such file; give a MEME text file or one of "
+        raise NeuronMotifError(f"motif database (--motif-db) {spec!r}: no such file; give a MEME text file or one of "
                                f"{', '.join(JASPAR_RELEASES)}.")
     return _read_meme_database(path)
 
@@ -89,17 +89,19 @@ def _read_meme_database(path: Path) -> MotifDatabase:
     try:
         motifs = read_meme(str(path))
     except Exception as exc:  # memelite raises a variety of errors on malformed text
-        raise NeuronMotifError(f"--motif-db '{path}' is not a readable MEME text file ({exc}).") from exc
+        raise NeuronMotifError(
+            f"motif database (--motif-db) '{path}' is not a readable MEME text file ({exc}).") from exc
     ids, names, ppms = [], [], []
     for key, ppm in motifs.items():
         ppm = np.asarray(ppm, dtype=np.float64)
         if ppm.ndim != 2 or ppm.shape[0] != 4 or ppm.shape[1] == 0:
-            raise NeuronMotifError(f"--motif-db '{path}': motif {key!r} is not a 4-letter (A, C, G, T) matrix "
-                                   f"(shape {ppm.shape}); neuronmotif needs DNA motifs.")
+            raise NeuronMotifError(f"motif database (--motif-db) '{path}': motif {key!r} is not a 4-letter "
+                                   f"(A, C, G, T) matrix (shape {ppm.shape}); neuronmotif needs DNA motifs.")
         words = key.split()
         ids.append(words[0])
         names.append(words[1] if len(words) > 1 else words[0])
         ppms.append(ppm / ppm.sum(axis=0, keepdims=True))
     if not ids:
-        raise NeuronMotifError(f"--motif-db '{path}' holds no MOTIF; check that it is MEME text format.")
+        raise NeuronMotifError(
+            f"motif database (--motif-db) '{path}' holds no MOTIF; check that it is MEME text format.")
     return MotifDatabase(str(path), ids, names, ppms)
