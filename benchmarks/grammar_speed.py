@@ -122,7 +122,8 @@ def main() -> None:
     parser.add_argument("--crms", type=int, default=8, help="CRMs per synthetic neuron.")
     parser.add_argument("--skip-demo", action="store_true")
     args = parser.parse_args()
-    from neuronmotif.datasets.models import bd10_like
+    from nmbench.zoo import bd10_like
+
     from neuronmotif.model import DNAModel
 
     with tempfile.TemporaryDirectory() as tmp:

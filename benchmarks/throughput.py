@@ -29,8 +29,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from nmbench.zoo import bd10_like  # noqa: E402
+
 from neuronmotif.datasets.demo import demo_data, demo_model  # noqa: E402
-from neuronmotif.datasets.models import bd10_like  # noqa: E402
 from neuronmotif.model import DNAModel  # noqa: E402
 from neuronmotif.pipeline import LayerJob, RunConfig, lower_layer_motifs  # noqa: E402
 from neuronmotif.sample import SamplingConfig  # noqa: E402

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from nmbench.zoo import bd10_like
 from torch import nn
 
-from neuronmotif.datasets.models import BassetLike, bd10_like
+from neuronmotif.datasets.models import BassetLike
 from neuronmotif.errors import NeuronMotifError, UnsupportedModelError
 from neuronmotif.model import DNAModel
 from neuronmotif.sequences import one_hot

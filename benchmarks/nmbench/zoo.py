@@ -1,5 +1,6 @@
 """The ground-truth benchmark's model zoo: planted grammar sets x architectures, trained once and cached.
 
+* :func:`bd10_like` - a 10-conv-layer network shaped like the paper's BD-10 (pool 2 after every 2nd conv);
 * :data:`ZOO` - the models (architecture x planted grammar set), trained once by :func:`cached_model` and
   cached under :func:`cache_dir`.
 """
@@ -17,13 +18,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from neuronmotif.datasets.models import BassetLike, bd10_like, train
+from neuronmotif.datasets.models import BassetLike, train
 from neuronmotif.datasets.simulate import CPG_DEPLETED, DATA_VERSION, Grammar, SimulatedData, simulate
 from neuronmotif.errors import NeuronMotifError
 from neuronmotif.store import atomic_write_bytes, atomic_write_text
 
 
 # -- the benchmark's model zoo: planted grammar sets x architectures, trained once and cached --------------------
+def bd10_like(n_tasks: int = 1, channels=(128, 128, 160, 160, 256, 256, 384, 384, 512, 512)) -> BassetLike:
+    """A BD-10-shaped model: kernel 7 then 3s, pool 2 after every second conv, BatchNorm everywhere."""
+    kernels = (7,) + (3,) * (len(channels) - 1)
+    pools = tuple(2 if i % 2 == 1 and i < len(channels) - 1 else 1 for i in range(len(channels)))
+    return BassetLike(n_tasks, channels, kernels, pools)
+
+
 @dataclass(frozen=True)
 class GrammarSet:
     """Planted grammar tasks and the background they sit in.

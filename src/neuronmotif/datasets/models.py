@@ -1,7 +1,6 @@
 """Small DNA CNNs and a trainer, for the demo, the tests and the benchmarks (trained in-process, seeded).
 
 * :class:`BassetLike` - a few conv blocks with BatchNorm, ReLU and max-pooling, global max-pool head.
-* :func:`bd10_like` - a 10-conv-layer network shaped like the paper's BD-10 (pool 2 after every 2nd conv).
 * :func:`train` - Adam and binary cross-entropy, returning each task's validation AUROC.
 """
 
@@ -37,13 +36,6 @@ class BassetLike(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(x).amax(dim=-1))
-
-
-def bd10_like(n_tasks: int = 1, channels=(128, 128, 160, 160, 256, 256, 384, 384, 512, 512)) -> BassetLike:
-    """A BD-10-shaped model: kernel 7 then 3s, pool 2 after every second conv, BatchNorm everywhere."""
-    kernels = (7,) + (3,) * (len(channels) - 1)
-    pools = tuple(2 if i % 2 == 1 and i < len(channels) - 1 else 1 for i in range(len(channels)))
-    return BassetLike(n_tasks, channels, kernels, pools)
 
 
 def auroc(scores: np.ndarray, labels: np.ndarray) -> float:
