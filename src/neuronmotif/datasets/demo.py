@@ -99,7 +99,8 @@ def truth_table(annotation: Annotation, data: SimulatedData,
             else f"{grammar.gaps[0][0]} bp"
         label = f"{data.names[first]} then {data.names[second]}"
         if not reports:
-            rows.append(TruthRow(f"{first} {second}", label, "not found", f"planted: forward, {planted}"))
+            rows.append(TruthRow(f"{first} {second}", label, "not found",
+                                 f"planted: {planted_order(first, second)}, {planted}"))
             continue
         spacing = Counter(f"{r.order} {r.gap.label()}" for r in reports if r.gap is not None)
         neurons = sorted({f"L{r.layer}_N{r.neuron}" for r in reports})
@@ -109,7 +110,7 @@ def truth_table(annotation: Annotation, data: SimulatedData,
             pair_spacing([r for r in reports if r.order == order], voters[task], annotation.config.grammar)
         if pooled is not None:
             detail += f"; {order} {pooled.label()} pooled over the {len(voters[task])} neurons that vote for the task"
-        detail += f" (planted: forward, {planted})"
+        detail += f" (planted: {order}, {planted})"
         rows.append(TruthRow(f"{first} {second}", label, ", ".join(neurons), detail))
     return rows
 
