@@ -7,9 +7,20 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from helpers.keras_files import KerasSpec, demo1_spec, demo2_spec, dense_head_spec
+from helpers.keras_files import (
+    BD10_WIDTHS,
+    DD10_WIDTHS,
+    KerasSpec,
+    basset_spec,
+    deepsea_spec,
+    demo1_spec,
+    demo2_spec,
+    dense_head_spec,
+    ten_layer_spec,
+)
 from neuronmotif.cli import main
 from neuronmotif.errors import NeuronMotifError, UnsupportedModelError
+from neuronmotif.model import DNAModel
 from neuronmotif.model.keras import load_keras
 from neuronmotif.model.loading import load_model
 
@@ -43,7 +54,7 @@ def test_demo2_layers_and_neuron_activation(tmp_path):
     assert [layer.rf for layer in dna.layers] == [7, 12, 22, 42, 82]
     x = onehot_nlc(4, 82)
     pre_sigmoid = KerasSpec(82)
-    pre_sigmoid.layers = spec.layers[:-1]
+    pre_sigmoid.layers = spec.layers[:-2]  # before the sigmoid and the trailing Flatten
     expected = pre_sigmoid.numpy_forward(x)[:, 0, 0]
     ours = dna.activations(torch.as_tensor(x).transpose(1, 2), 5)[:, 0].numpy()
     assert np.abs(ours - expected).max() < 1e-5
@@ -58,7 +69,7 @@ def test_weights_only_file_with_json_config(tmp_path):
     model = load_keras(tmp_path / "w.h5", config_path=tmp_path / "m.json")
     x = onehot_nlc(8, 8)
     with torch.no_grad():
-        ours = model(torch.as_tensor(x).transpose(1, 2)).numpy().transpose(0, 2, 1)
+        ours = model(torch.as_tensor(x).transpose(1, 2)).numpy()  # (N, 1) after the trailing Flatten
     assert np.abs(ours - spec.numpy_forward(x)).max() < 1e-5
 
 
@@ -107,6 +118,20 @@ def test_cli_describes_a_keras_file(tmp_path):
     assert "82" in result.output and "conv1d_5" in result.output
 
 
+@pytest.mark.parametrize("make", [demo1_spec, demo2_spec, dense_head_spec])
+def test_keras_saves_ending_in_flatten_and_dense_load_describe_and_run(tmp_path, make):
+    """The published demo saves end in Flatten (and Basset/DeepSEA in Flatten, Dense, Activation): the
+    twin must trace, describe and decipher a layer through the same route a user takes."""
+    make().write(tmp_path / "m.h5")
+    described = CliRunner().invoke(main, ["describe", str(tmp_path / "m.h5")])
+    assert described.exit_code == 0, described.output
+    out = tmp_path / "out"
+    ran = CliRunner().invoke(main, ["run", str(tmp_path / "m.h5"), "-o", str(out), "--layers", "1",
+                                    "--population", "100", "--max-iter", "5", "--quiet"])
+    assert ran.exit_code == 0, ran.output
+    assert (out / "layer_1" / "crms.meme").read_text().count("MOTIF L1_N") >= 1
+
+
 def test_keras3_archive_is_refused_with_the_fix(tmp_path):
     (tmp_path / "m.keras").write_bytes(b"PK")
     result = CliRunner().invoke(main, ["describe", str(tmp_path / "m.keras")])
@@ -129,3 +154,38 @@ def test_real_keras_model_if_tensorflow_is_installed(tmp_path):
     x = onehot_nlc(8, 30)
     ours = load_keras(tmp_path / "real.h5")(torch.as_tensor(x).transpose(1, 2)).detach().numpy()
     assert np.abs(ours - model.predict(x, verbose=0)).max() < 1e-4
+
+
+TEN_LAYER_RFS = [7, 9, 14, 18, 28, 36, 56, 72, 112, 144]
+FAMILIES = {  # the receptive fields listed for the published models in the algorithm notes
+    "deepsea": (deepsea_spec, (320, 480, 960), [8, 39, 163]),
+    "basset": (basset_spec, (300, 200, 200), [19, 51, 132]),
+    "dd10": (lambda: ten_layer_spec(1000, DD10_WIDTHS), DD10_WIDTHS, TEN_LAYER_RFS),
+    "bd10": (lambda: ten_layer_spec(600, BD10_WIDTHS, seed=7), BD10_WIDTHS, TEN_LAYER_RFS),
+}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_papers_model_families_describe_with_their_published_receptive_fields(tmp_path, family):
+    """Keras 2 saves at the published conv sizes (random weights), ending in Flatten, Dense and Activation."""
+    from helpers.toy_models import PaperCNN
+
+    make, widths, rfs = FAMILIES[family]
+    make().write(tmp_path / f"{family}.h5")
+    result = CliRunner().invoke(main, ["describe", str(tmp_path / f"{family}.h5")])
+    assert result.exit_code == 0, result.output
+    for dna in (load_model(str(tmp_path / f"{family}.h5")), DNAModel(PaperCNN(family))):
+        assert [layer.rf for layer in dna.layers] == rfs
+        assert [layer.out_channels for layer in dna.layers] == list(widths)
+    if family == "deepsea":  # a thresholded ReLU is non-negative: dead-neuron logic applies below it
+        assert dna.input_activation(2) == "thresholded_relu"
+
+
+def test_a_deepsea_shaped_keras_save_runs_its_first_layer(tmp_path):
+    deepsea_spec(widths=(32, 48, 96)).write(tmp_path / "deepsea.h5")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "deepsea.h5"), "-o", str(out), "--layers", "1",
+                                       "--quiet"])
+    assert result.exit_code == 0, result.output
+    rows = (out / "layer_1" / "neurons.tsv").read_text().splitlines()[1:]
+    assert len(rows) == 32 and all(r.split("\t")[1] in ("ok", "sick", "dead") for r in rows)

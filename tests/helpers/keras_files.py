@@ -99,6 +99,8 @@ class KerasSpec:
                 h = acts[cfg["activation"]](h)
             elif cls == "ReLU":
                 h = np.maximum(h, 0)
+            elif cls == "ThresholdedReLU":
+                h = np.where(h > cfg["theta"], h, 0.0)
             elif cls == "MaxPooling1D":
                 p = cfg["pool_size"][0]
                 if cfg["padding"] == "same" and h.shape[1] % p:  # Keras pads the right end
@@ -113,21 +115,21 @@ class KerasSpec:
 
 
 def demo1_spec():
-    """8 bp -> Conv1D(3, 5, relu) -> MaxPool 2 -> Conv1D(1, 2) -> sigmoid (the paper's demo1)."""
+    """8 bp -> Conv1D(3, 5, relu) -> MaxPool 2 -> Conv1D(1, 2) -> sigmoid -> Flatten (the paper's demo1)."""
     s = KerasSpec(8, seed=1).conv("conv1d_1", 3, 5, activation="relu")
     s.add("MaxPooling1D", "max_pooling1d_1", pool_size=[2], strides=[2], padding="valid")
-    return s.conv("conv1d_2", 1, 2).add("Activation", "activation_1", activation="sigmoid")
+    return s.conv("conv1d_2", 1, 2).add("Activation", "activation_1", activation="sigmoid").add("Flatten", "flatten_1")
 
 
 def demo2_spec():
-    """82 bp -> 4 x [Conv1D, BN(eps 1e-3), ReLU, MaxPool 2] -> Conv1D, BN, sigmoid (the paper's demo2)."""
+    """82 bp -> 4 x [Conv1D, BN(eps 1e-3), ReLU, MaxPool 2] -> Conv1D, BN, sigmoid -> Flatten (the paper's demo2)."""
     s = KerasSpec(82, seed=2)
     for i, (filters, kernel) in enumerate([(5, 7), (5, 3), (6, 3), (6, 3)], start=1):
         s.conv(f"conv1d_{i}", filters, kernel).bn(f"batch_normalization_{i}")
         s.add("Activation", f"activation_{i}", activation="relu")
         s.add("MaxPooling1D", f"max_pooling1d_{i}", pool_size=[2], strides=[2], padding="valid")
     s.conv("conv1d_5", 1, 3).bn("batch_normalization_5")
-    return s.add("Activation", "activation_5", activation="sigmoid")
+    return s.add("Activation", "activation_5", activation="sigmoid").add("Flatten", "flatten_1")
 
 
 def dense_head_spec():
@@ -138,3 +140,55 @@ def dense_head_spec():
     s.add("Flatten", "flatten_1")
     s.dense("dense_1", 5, 10 * 6, activation="relu").add("Dropout", "dropout_1", rate=0.2)
     return s.dense("dense_2", 3, 5, activation="sigmoid")
+
+
+# -- the paper's four model families, at their published conv sizes, random weights, small dense heads ---------
+def _pooled(s: KerasSpec, name: str, size: int) -> KerasSpec:
+    return s.add("MaxPooling1D", name, pool_size=[size], strides=[size], padding="valid")
+
+
+def deepsea_spec(widths=(320, 480, 960), units=8, tasks=4):
+    """DeepSEA: 1000 bp; 3 x Conv1D(k 8) with a thresholded ReLU and no BatchNorm, pool 4 after the first two,
+    Dropout, then Flatten -> Dense -> thresholded ReLU -> Dense -> sigmoid (919 tasks in the paper)."""
+    s = KerasSpec(1000, seed=4)
+    for i, width in enumerate(widths, start=1):
+        s.conv(f"conv1d_{i}", width, 8).add("ThresholdedReLU", f"thresholded_re_lu_{i}", theta=1e-6)
+        if i < 3:
+            _pooled(s, f"max_pooling1d_{i}", 4)
+        s.add("Dropout", f"dropout_{i}", rate=0.2 if i < 3 else 0.5)
+    s.add("Flatten", "flatten_1").dense("dense_1", units, 53 * widths[-1])
+    s.add("ThresholdedReLU", "thresholded_re_lu_4", theta=1e-6)
+    return s.dense("dense_2", tasks, units).add("Activation", "activation_1", activation="sigmoid")
+
+
+def basset_spec(widths=(300, 200, 200), units=8, tasks=4):
+    """Basset: 600 bp; Conv1D k 19/11/7 with BatchNorm and ReLU, pools 3/4/4, Flatten -> Dense -> sigmoid."""
+    s = KerasSpec(600, seed=5)
+    length = 600
+    for i, (width, kernel, pool) in enumerate(zip(widths, (19, 11, 7), (3, 4, 4), strict=True), start=1):
+        s.conv(f"conv1d_{i}", width, kernel).bn(f"batch_normalization_{i}")
+        s.add("Activation", f"activation_{i}", activation="relu")
+        _pooled(s, f"max_pooling1d_{i}", pool)
+        length = (length - kernel + 1) // pool
+    s.add("Flatten", "flatten_1").dense("dense_1", units, length * widths[-1], activation="relu")
+    return s.dense("dense_2", tasks, units).add("Activation", "activation_4", activation="sigmoid")
+
+
+DD10_WIDTHS = (128, 128, 160, 160, 256, 320, 512, 640, 1024, 1280)
+BD10_WIDTHS = (128, 128, 160, 160, 256, 256, 384, 384, 512, 512)
+
+
+def ten_layer_spec(length, widths, units=8, tasks=4, seed=6):
+    """DD-10 (1000 bp) and BD-10 (600 bp): 10 x [Conv1D (k 7, then 3), BN, ReLU], pool 2 after every second
+    conv but the last, then Flatten -> Dense -> sigmoid."""
+    s = KerasSpec(length, seed=seed)
+    for i, width in enumerate(widths, start=1):
+        kernel = 7 if i == 1 else 3
+        s.conv(f"conv1d_{i}", width, kernel).bn(f"batch_normalization_{i}")
+        s.add("Activation", f"activation_{i}", activation="relu")
+        length -= kernel - 1
+        if i % 2 == 0 and i < len(widths):
+            _pooled(s, f"max_pooling1d_{i // 2}", 2)
+            length //= 2
+    s.add("Flatten", "flatten_1").dense("dense_1", units, length * widths[-1], activation="relu")
+    return s.dense("dense_2", tasks, units).add("Activation", "activation_11", activation="sigmoid")

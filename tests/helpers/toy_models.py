@@ -72,3 +72,35 @@ class StridedCNN(nn.Module):
 
     def forward(self, x):
         return self.body(x).amax(dim=-1)
+
+
+class PaperCNN(nn.Module):
+    """The conv stack of the paper's model families in PyTorch (random weights), with a small dense head.
+
+    family: 'deepsea' (k 8, thresholded ReLU, no BatchNorm, pools 4, 4), 'basset' (k 19/11/7, BN, ReLU, pools
+    3/4/4), 'dd10' or 'bd10' (10 convs, k 7 then 3, BN, ReLU, pool 2 after every second conv but the last).
+    """
+
+    SHAPES = {
+        "deepsea": ((320, 480, 960), (8, 8, 8), (4, 4, 1), False),
+        "basset": ((300, 200, 200), (19, 11, 7), (3, 4, 4), True),
+        "dd10": ((128, 128, 160, 160, 256, 320, 512, 640, 1024, 1280), (7,) + (3,) * 9, (1, 2) * 4 + (1, 1), True),
+        "bd10": ((128, 128, 160, 160, 256, 256, 384, 384, 512, 512), (7,) + (3,) * 9, (1, 2) * 4 + (1, 1), True),
+    }
+
+    def __init__(self, family: str = "deepsea", n_tasks: int = 4):
+        super().__init__()
+        widths, kernels, pools, batchnorm = self.SHAPES[family]
+        layers, c_in = [], 4
+        for width, kernel, pool in zip(widths, kernels, pools, strict=True):
+            layers.append(nn.Conv1d(c_in, width, kernel))
+            layers += [nn.BatchNorm1d(width), nn.ReLU()] if batchnorm else [nn.Threshold(1e-6, 0.0)]
+            if pool > 1:
+                layers.append(nn.MaxPool1d(pool))
+            layers.append(nn.Dropout(0.2))
+            c_in = width
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(c_in, n_tasks)
+
+    def forward(self, x):
+        return torch.sigmoid(self.head(self.body(x).amax(dim=-1)))

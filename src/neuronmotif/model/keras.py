@@ -29,8 +29,8 @@ from torch import nn
 
 from ..errors import NeuronMotifError, UnsupportedModelError
 
-SUPPORTED = ("InputLayer", "Conv1D", "BatchNormalization", "Activation", "ReLU", "MaxPooling1D", "Dropout",
-             "Flatten", "Dense")
+SUPPORTED = ("InputLayer", "Conv1D", "BatchNormalization", "Activation", "ReLU", "ThresholdedReLU",
+             "MaxPooling1D", "Dropout", "Flatten", "Dense")
 
 
 class Exp(nn.Module):
@@ -41,10 +41,14 @@ class Exp(nn.Module):
 
 
 class ChannelsLastFlatten(nn.Module):
-    """Flatten (N, C, L) in Keras's channels-last order (position-major), so Dense kernels apply unchanged."""
+    """Flatten (N, C, L) in Keras's channels-last order (position-major), so Dense kernels apply unchanged.
+
+    Used only where the tensor is (N, C, L) (a Flatten after the conv stack, known when the twin is built),
+    so its forward has no branch on the tensor's rank and traces with torch.fx.
+    """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.transpose(1, 2).flatten(1) if x.dim() == 3 else x.flatten(1)
+        return x.transpose(1, 2).flatten(1)
 
 
 class KerasModel(nn.Module):
@@ -170,8 +174,8 @@ def _affine_with_activation(name: str, module: nn.Module, weight: np.ndarray, we
     return [(name, module)] + ([(f"{name}_activation", act)] if act is not None else [])
 
 
-def _build_layer(spec: dict, weights: list[np.ndarray]) -> list[tuple[str, nn.Module]]:
-    """The PyTorch module(s) of one Keras layer, named after it."""
+def _build_layer(spec: dict, weights: list[np.ndarray], flat: bool = False) -> list[tuple[str, nn.Module]]:
+    """The PyTorch module(s) of one Keras layer, named after it (``flat``: its input is already (N, F))."""
     cls, cfg = spec["class_name"], spec["config"]
     name = cfg.get("name", spec.get("name", cls))
     mods: list[tuple[str, nn.Module]] = []
@@ -214,6 +218,8 @@ def _build_layer(spec: dict, weights: list[np.ndarray]) -> list[tuple[str, nn.Mo
             raise UnsupportedModelError(
                 f"Keras layer '{name}' is a ReLU with a cap, slope or threshold; not supported.")
         mods.append((name, nn.ReLU()))
+    elif cls == "ThresholdedReLU":  # DeepSEA: f(x) = x for x > theta, else 0
+        mods.append((name, nn.Threshold(float(cfg.get("theta", 1.0)), 0.0)))
     elif cls == "MaxPooling1D":
         size = _single(cfg.get("pool_size", 2), "pool size", name)
         stride = _single(cfg.get("strides") or size, "stride", name)
@@ -221,7 +227,7 @@ def _build_layer(spec: dict, weights: list[np.ndarray]) -> list[tuple[str, nn.Mo
     elif cls == "Dropout":
         mods.append((name, nn.Dropout(float(cfg.get("rate", 0.0)))))
     elif cls == "Flatten":
-        mods.append((name, ChannelsLastFlatten()))
+        mods.append((name, nn.Flatten() if flat else ChannelsLastFlatten()))
     elif cls == "Dense":
         kernel = weights[0]  # (in, out)
         dense = nn.Linear(kernel.shape[0], kernel.shape[1], bias=bool(cfg.get("use_bias", True)))
@@ -233,9 +239,11 @@ def keras_to_torch(config: dict, weight_group) -> KerasModel:
     """Build the PyTorch twin from a parsed model config and the HDF5 group holding the layer weights."""
     layers, length = _chain(config)
     modules: list[tuple[str, nn.Module]] = []
+    flat = False
     for spec in layers:
         name = spec["config"].get("name", spec.get("name"))
-        modules.extend(_build_layer(spec, _weights(weight_group, name)))
+        modules.extend(_build_layer(spec, _weights(weight_group, name), flat))
+        flat = flat or spec["class_name"] in ("Flatten", "Dense")
     sequential = nn.Sequential()
     for name, module in modules:
         sequential.add_module(name.replace(".", "_"), module)

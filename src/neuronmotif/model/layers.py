@@ -9,7 +9,7 @@ import torch
 
 #: activations whose output is never negative: a neuron fed only by them and with no positive
 #: input weight can never be activated.
-NONNEGATIVE_ACTIVATIONS = frozenset({"relu", "softplus", "sigmoid", "exp"})
+NONNEGATIVE_ACTIVATIONS = frozenset({"relu", "softplus", "sigmoid", "exp", "thresholded_relu"})
 
 
 @dataclass

@@ -262,6 +262,9 @@ def _module_step(module: nn.Module, name: str) -> Step:
     for cls, act in _ACTIVATION_MODULES.items():
         if isinstance(module, cls):
             return Step("act", name, module, activation=act)
+    if isinstance(module, nn.Threshold):  # DeepSEA's thresholded ReLU: x where x > theta, else value
+        kind = "thresholded_relu" if module.threshold >= 0 and module.value == 0 else "threshold"
+        return Step("act", name, module, activation=kind)
     if isinstance(module, nn.MaxPool1d):
         kernel = _as_int(module.kernel_size, "kernel size", name)
         _check_pool(name, kernel, module.stride, module.dilation)
