@@ -141,7 +141,6 @@ def bench_demo(args) -> None:
         row("demo", layer, dna.layer(layer), fwd, bwd, wall, n, share, f"all neurons{target}")
 
 
-
 def bench_bd10(args) -> None:
     """BD-10-shaped model, random weights, 600 bp input."""
     bd = DNAModel(bd10_like(n_tasks=164), device=args.device)

@@ -56,7 +56,9 @@ def directory_lock(path: Path) -> Iterator[None]:
             (directory / LOCK_NAME).unlink()
         os.close(fd)
 
+
 def _acquire(directory: Path) -> int:
+    """Open, lock and stamp the lock file of ``directory``; its descriptor (refused: RunDirectoryError)."""
     path = directory / LOCK_NAME
     while True:
         try:
