@@ -131,7 +131,9 @@ def decipher_neuron(model: DNAModel, layer: int, neuron: int, *, config: RunConf
 
     Returns
     -------
-    NeuronResult, equal to what a run with ``neuron_batch=1`` and the same seed finds for this neuron.
+    NeuronResult
+        The neuron is its own batch: its random draws depend only on ``config.seed``, the layer and the
+        neuron, so the same call gives the same result (a run groups neurons into larger batches).
     """
     config = config or RunConfig()
     if not 0 <= neuron < model.layer(layer).out_channels:
