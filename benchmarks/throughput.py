@@ -36,7 +36,6 @@ from neuronmotif.model import DNAModel  # noqa: E402
 from neuronmotif.pipeline import LayerJob, RunConfig, lower_layer_motifs  # noqa: E402
 from neuronmotif.sample import SamplingConfig  # noqa: E402
 from neuronmotif.sequences import one_hot  # noqa: E402
-from neuronmotif.store import RunDirectory  # noqa: E402
 from neuronmotif.versions import versions  # noqa: E402
 
 
@@ -78,7 +77,7 @@ def throughput(model: DNAModel, layer: int, n: int = 4096) -> tuple[float, float
     return fwd, bwd
 
 
-def bench_layer(model: DNAModel, layer: int, config: RunConfig, store: RunDirectory, lower, neurons=None):
+def bench_layer(model: DNAModel, layer: int, config: RunConfig, lower, neurons=None):
     job = LayerJob(model, layer, config, lower)
     batches = job.batches() if neurons is None else [neurons]
     timer = EvalTimer(model)
@@ -106,7 +105,6 @@ def main() -> None:
     parser.add_argument("--bd10-from", type=int, default=1,
                         help="First BD-10 layer to measure (earlier ones are skipped; the GA then starts random).")
     parser.add_argument("--skip-demo", action="store_true")
-    parser.add_argument("--out", default="bench_out")
     args = parser.parse_args()
     torch.manual_seed(0)
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, device {args.device}, "
@@ -129,13 +127,10 @@ def bench_demo(args) -> None:
     model, _ = demo_model(data, 0)
     dna = DNAModel(model, device=args.device)
     config = RunConfig(seed=0)
-    store = RunDirectory(Path(args.out) / "demo")
-    store.prepare({"seed": 0, "parameters": config.parameters(), "model_fingerprint": dna.fingerprint(),
-                   "layers": [1, 2, 3]}, overwrite=True)
     lower = None
     for layer in (1, 2, 3):
         fwd, bwd = throughput(dna, layer)
-        wall, n, share, results = bench_layer(dna, layer, config, store, lower)
+        wall, n, share, results = bench_layer(dna, layer, config, lower)
         lower = lower_layer_motifs(results)
         target = " target < 15 s/neuron" if layer == 3 else ""
         row("demo", layer, dna.layer(layer), fwd, bwd, wall, n, share, f"all neurons{target}")
@@ -144,8 +139,6 @@ def bench_demo(args) -> None:
 def bench_bd10(args) -> None:
     """BD-10-shaped model, random weights, 600 bp input."""
     bd = DNAModel(bd10_like(n_tasks=164), device=args.device)
-    store = RunDirectory(Path(args.out) / "bd10")
-    store.prepare({"seed": 0, "parameters": {}, "model_fingerprint": "bd10", "layers": []}, overwrite=True)
     lower = None
     last = 6 if args.quick else 10
     for layer in range(args.bd10_from, last + 1):
@@ -156,7 +149,7 @@ def bench_bd10(args) -> None:
         cfg = RunConfig(sampling=SamplingConfig(max_iter=gens, patience=gens), seed=0,
                         neuron_batch=args.bd10_neurons)
         neurons = None if exhaustive else list(range(args.bd10_neurons))
-        wall, n, share, results = bench_layer(bd, layer, cfg, store, lower, neurons)
+        wall, n, share, results = bench_layer(bd, layer, cfg, lower, neurons)
         lower = lower_layer_motifs(results)  # GA layers: seeds from the neurons timed
         note = ("all neurons, exhaustive; target < 10 s for the layer" if exhaustive
                 else f"GA, {gens} generations max (population {cfg.sampling.population_size(spec.rf)})")

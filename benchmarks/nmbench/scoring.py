@@ -90,10 +90,6 @@ class Placement:
     strand: str
     q_value: float
 
-    def oriented_start(self, length: int) -> int:
-        """Start on the strand where this placement reads forward (pattern of ``length`` bp)."""
-        return self.start if self.strand == "+" else length - self.start - self.width
-
 
 @dataclass
 class GrammarHit:
@@ -203,7 +199,7 @@ def _placement(match: Match, segment_start: int) -> Placement:
     return Placement(match.target_id, start, match.target_width, match.strand, match.q_value)
 
 
-def pair_gaps(placements: list[Placement], first: str, second: str, length: int) -> list[int]:
+def pair_gaps(placements: list[Placement], first: str, second: str) -> list[int]:
     """Gaps (bp) of the planted pair ``first`` -> ``second`` in a pattern, read by neuronmotif's own pair rule
     (:func:`neuronmotif.pairs.adjacent_pairs`: sites that overlap by half are one site, the better match
     kept; adjacent sites in the planted order and orientation count)."""
@@ -240,13 +236,12 @@ def score(report: Report, planted: MotifDatabase, grammars: list[Grammar], q_thr
     informative = [n for n, ppm in report.motifs.items() if is_informative(ppm)]
     false = [n for n in informative if not matches[n]]
     placements = place_planted(report.patterns, planted, q_threshold)
-    lengths = {p.name: p.ppm.shape[1] for p in report.patterns}
     grammar_hits: dict[str, list[GrammarHit]] = {}
     for g in pair_grammars(grammars):
         (lo, hi), (first, second) = g.gaps[0], g.motifs
         grammar_hits[g.name] = [
             GrammarHit(name, gap) for name, found in placements.items()
-            for gap in pair_gaps(found, first, second, lengths[name])
+            for gap in pair_gaps(found, first, second)
             if lo - gap_tolerance <= gap <= hi + gap_tolerance]
     return Score(report.method, recovered, len(planted), grammar_hits, false, len(informative))
 

@@ -57,7 +57,7 @@ def _model_options(fn: Callable) -> Callable:
 
 def _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads):
     from .model.loading import load_model
-    from .pipeline import limit_threads
+    from .runconfig import limit_threads
 
     if threads is not None:
         limit_threads(threads)
@@ -189,7 +189,7 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
 def grammar(out, motif_db, match_q, ic_min, threads, quiet) -> None:
     """(Re)build motif dictionaries, known-motif names and syntax trees of an existing run directory OUT."""
     from .annotate import AnnotateConfig, annotate
-    from .pipeline import limit_threads
+    from .runconfig import limit_threads
     from .segment import SegmentConfig
 
     if threads is not None:

@@ -103,12 +103,11 @@ class LayerJob:
         """The seed of a batch: from the run's seed, the layer and the batch's first neuron only."""
         return int(np.random.SeedSequence([self.config.seed, self.layer, neurons[0]]).generate_state(1)[0])
 
-    def sample(self, neurons: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    def sample(self, neurons: list[int], seed: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Activating sequences of a batch's live neurons: neuron -> (tokens (n, rf) uint8, acts (n,))."""
         live = [n for n in neurons if not self.dead[n]]
         if not live:
             return {}
-        seed = self.batch_seed(neurons)
         if self.exhaustive:
             return enumerate_exhaustive(self.model, self.layer, live, self.config.sampling, seed)
         return genetic_sample(self.model, self.layer, live, self.lower, self.config.sampling, seed)
@@ -116,12 +115,13 @@ class LayerJob:
     def run_batch(self, neurons: list[int],
                   save: Callable[[NeuronResult, tuple[np.ndarray, np.ndarray] | None], None]) -> None:
         """Sample and decipher a batch; ``save(result, sample)`` is called for each neuron in order."""
+        seed = self.batch_seed(neurons)
         start = time.perf_counter()
-        samples = self.sample(neurons)
+        samples = self.sample(neurons, seed)
         share = (time.perf_counter() - start) / len(neurons)
         for n in neurons:
             t0 = time.perf_counter()
-            result = self.decipher(n, samples.get(n), self.batch_seed(neurons))
+            result = self.decipher(n, samples.get(n), seed)
             result.seconds = share + time.perf_counter() - t0
             save(result, samples.get(n))
 
