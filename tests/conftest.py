@@ -29,6 +29,7 @@ torch.set_num_threads(int(os.environ.get("NEURONMOTIF_TEST_THREADS", "2")))
 
 KLF1, ESRRB, CEBPB, FOXA2 = "MA0493.3", "MA0141.4", "MA0466.4", "MA0047.4"
 #: training seeds of the models whose recovered grammar is tested (each seed must pass)
+SINGLE_SEEDS = (1, 2, 3)
 PAIR_SEEDS = (2, 3, 4)
 FLEXIBLE_SEEDS = (3, 4, 5)
 
@@ -39,17 +40,28 @@ def fast_config(seed: int = 0, **sampling) -> RunConfig:
     return RunConfig(sampling=SamplingConfig(**options), demix=DemixConfig(), seed=seed)
 
 
-@pytest.fixture(scope="session")
-def single_motif_model():
-    """Layer 1 (kernel 8, pool 2) can hold the whole 8-bp KLF1 motif; layer 2 has RF 13."""
+def _single_motif_model(seed: int):
     from helpers.toy_models import FunctionalCNN
 
-    data = simulate([Grammar("KLF1", [KLF1])], 2000, 60, seed=1)
-    torch.manual_seed(1)
+    data = simulate([Grammar("KLF1", [KLF1])], 2000, 60, seed=seed)
+    torch.manual_seed(seed)
     model = FunctionalCNN(n_tasks=1, channels=4, kernel=8)
-    aurocs = train(model, data.tokens, data.labels, epochs=5, seed=1)
+    aurocs = train(model, data.tokens, data.labels, epochs=5, seed=seed)
     assert aurocs[0] > 0.95, f"toy model failed to learn KLF1 (AUROC {aurocs[0]:.3f})"
     return model, data
+
+
+@pytest.fixture(scope="session")
+def single_motif_models():
+    """KLF1 alone: ``single_motif_models(seed) -> (model, data)``. Layer 1 (kernel 8, pool 2) can hold the
+    whole 8-bp KLF1 motif; layer 2 has RF 13."""
+    return _Trained(_single_motif_model)
+
+
+@pytest.fixture(scope="session")
+def single_motif_model(single_motif_models):
+    """The first single-motif model (for tests of the command line and later stages)."""
+    return single_motif_models(SINGLE_SEEDS[0])
 
 
 @pytest.fixture(scope="session")

@@ -177,9 +177,11 @@ def test_a_flexible_homotypic_spacing_is_one_report_per_combination():
     assert [(r.order, r.gap.low, r.gap.high, r.n_crms) for r in reports] == [("tandem", 3, 6, 6)]
 
 
-def test_demo_truth_table_names_the_planted_motifs_and_the_pair_spacing(pair_annotations, pair_model):
-    _, _, planted = pair_annotations
-    rows = {r.planted: r for r in truth_table(planted, pair_model[1])}
+@pytest.mark.parametrize("seed", PAIR_SEEDS)
+def test_demo_truth_table_names_the_planted_motifs_and_the_pair_spacing(pair_runs, pair_models, seed):
+    data = pair_models(seed)[1]
+    planted = annotate(pair_runs(seed)[0], db=planted_database(data), write=False)
+    rows = {r.planted: r for r in truth_table(planted, data)}
     assert rows[ESRRB].tf == "ESRRB" and rows[ESRRB].found.startswith("G")
     assert rows[KLF1].tf == "KLF1" and rows[KLF1].found.startswith("G")
     pair = rows[f"{ESRRB} {KLF1}"]
@@ -199,17 +201,23 @@ def test_outputs_are_written_and_consistent(pair_annotations):
             for motif in neuron["motifs"]:
                 assert motif["first_layer"] <= layer
                 assert str(layer) in motif["occurs_in"] and neuron["neuron"] in motif["occurs_in"][str(layer)]
-    # the across-layer pass: the planted ESRRB, named in layer 3, is traced to layer 2 and to other neurons
-    layer3 = json.loads((out / "layer_3" / "grammar.json").read_text())["neurons"]
-    esrrb = [(n["neuron"], m) for n in layer3 for m in n["motifs"] if any(x["id"] == ESRRB for x in m["matches"])]
-    assert esrrb, "no layer-3 motif is named ESRRB"
-    assert any(m["first_layer"] == 2 and m["occurs_in"]["2"] for _, m in esrrb), "ESRRB not traced to layer 2"
-    assert any(set(m["occurs_in"]["3"]) - {neuron} for neuron, m in esrrb), "ESRRB found in no other neuron"
     rows = (out / "motifs.tsv").read_text().splitlines()
     assert rows[0].split("\t")[:2] == ["motif", "representative"] and len(rows) - 1 == len(jaspar.network)
     header = (out / "layer_3" / "matches.tsv").read_text().splitlines()[0].split("\t")
     assert header[:3] == ["query", "kind", "rank"] and "q_value" in header
     assert RunDirectory(out).manifest()["annotation"]["parameters"]["motif_db"] == "JASPAR2024"
+
+
+@pytest.mark.parametrize("seed", PAIR_SEEDS)
+def test_the_planted_esrrb_is_traced_to_layer_2_and_to_other_neurons(jaspar_annotations, seed):
+    """The across-layer pass: a layer-3 motif matching ESRRB also occurs in layer 2 and in other layer-3 neurons."""
+    annotation = jaspar_annotations[seed]
+    lm = annotation.layers[3]
+    esrrb = [(neuron, m) for neuron, d in lm.dictionaries.items() for m in d.motifs
+             if any(x.target_id == ESRRB for x in annotation.matches[m.name])]
+    assert esrrb, "no layer-3 motif matches ESRRB"
+    assert any(annotation.occurs_in[m.name].get(2) for _, m in esrrb), "ESRRB not traced to layer 2"
+    assert any(set(annotation.occurs_in[m.name].get(3, [])) - {n} for n, m in esrrb), "ESRRB in no other neuron"
 
 
 def _planted_crms(layouts: list[dict[str, int]], width: int = 36, seed: int = 0) -> list[CRM]:

@@ -4,22 +4,31 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ESRRB, KLF1, PAIR_SEEDS, fast_config
+from conftest import ESRRB, KLF1, PAIR_SEEDS, SINGLE_SEEDS, fast_config
 from helpers.compare import align, occurrences, place_pair
 from neuronmotif.model import DNAModel
 from neuronmotif.pipeline import run
 
 
-def test_layer1_neuron_crm_matches_planted_motif(single_motif_model, tmp_path):
-    model, data = single_motif_model
-    results = run(DNAModel(model), tmp_path, layers=[1], config=fast_config(), progress=False).neurons
-    best = max(align(data.ppms[KLF1], c.ppm).correlation for r in results[1] for c in r.crms)
-    assert best > 0.8, f"best layer-1 CRM correlates {best:.2f} with KLF1"
+def test_layer1_neuron_crm_matches_planted_motif(single_motif_models, tmp_path):
+    """A layer-1 CRM is the planted KLF1 (Pearson correlation of the aligned 8-bp PPMs).
+
+    Measured on five training seeds: 1, 2, 4 and 5 give a CRM above 0.8 (up to 0.97); seed 3's best filter
+    learned a blurred KLF1 (0.76). The test holds that rate on three seeds: all above 0.7, two above 0.8.
+    """
+    best = {}
+    for seed in SINGLE_SEEDS:
+        model, data = single_motif_models(seed)
+        results = run(DNAModel(model), tmp_path / str(seed), layers=[1], config=fast_config(),
+                      progress=False).neurons
+        best[seed] = max(align(data.ppms[KLF1], c.ppm).correlation for r in results[1] for c in r.crms)
+    assert min(best.values()) > 0.7 and sum(b > 0.8 for b in best.values()) >= 2, best
 
 
-def test_pooled_layer2_neuron_is_demixed_into_shifted_copies(single_motif_model, tmp_path):
+@pytest.mark.parametrize("seed", SINGLE_SEEDS)
+def test_pooled_layer2_neuron_is_demixed_into_shifted_copies(single_motif_models, tmp_path, seed):
     """The demo1 situation: max-pooling lets the motif sit at two offsets; demixing separates them."""
-    model, data = single_motif_model
+    model, data = single_motif_models(seed)
     results = run(DNAModel(model), tmp_path, layers=[1, 2], config=fast_config(), progress=False).neurons
     shifted = []
     for r in results[2]:
@@ -41,13 +50,14 @@ def test_deep_neuron_crm_holds_the_pair_at_its_planted_gap(pair_runs, pair_model
     assert hits, f"no layer-3 CRM with ESRRB-3bp-KLF1; gaps seen: {seen}"
 
 
-def test_crm_consensus_fires_the_neuron(pair_run, pair_model):
+@pytest.mark.parametrize("seed", PAIR_SEEDS)
+def test_crm_consensus_fires_the_neuron(pair_runs, pair_models, seed):
     """The C/M check: each live neuron's best CRM consensus activates it near its sampled maximum.
 
     The consensus is evaluated here, through the model, and compared with the neuron's own maximum.
     """
-    _, results = pair_run
-    dna = DNAModel(pair_model[0])
+    _, results = pair_runs(seed)
+    dna = DNAModel(pair_models(seed)[0])
     ratios = []
     for layer, rs in results.items():
         for r in rs:

@@ -1,15 +1,18 @@
 """Sampling: the GA reaches what exhaustive enumeration proves is the maximum; archives are capped fairly."""
 
 import numpy as np
+import pytest
 
+from conftest import SINGLE_SEEDS
 from neuronmotif.model import DNAModel
 from neuronmotif.ppm import activation_weighted_ppm
 from neuronmotif.sample import SamplingConfig, entry_probabilities, enumerate_exhaustive, genetic_sample
 from neuronmotif.sequences import stratified_subsample
 
 
-def test_ga_reaches_the_enumerated_maximum(single_motif_model):
-    dna = DNAModel(single_motif_model[0])
+@pytest.mark.parametrize("seed", SINGLE_SEEDS)
+def test_ga_reaches_the_enumerated_maximum(single_motif_models, seed):
+    dna = DNAModel(single_motif_models(seed)[0])
     neurons = list(range(dna.layer(1).out_channels))
     truth = enumerate_exhaustive(dna, 1, neurons, SamplingConfig(), seed=0)
     found = genetic_sample(dna, 1, neurons, None, SamplingConfig(population=1000, max_iter=60), seed=0)
