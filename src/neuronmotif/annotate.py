@@ -47,11 +47,13 @@ def _layer_motifs(store: RunDirectory, layer: int, config: AnnotateConfig) -> La
     out.seconds["segment"] = time.perf_counter() - start
     start = time.perf_counter()
     for r in results:
-        out.dictionaries[r.neuron] = build_dictionary(out.segments[r.neuron], layer, r.neuron, config.dictionary)
+        out.dictionaries[r.neuron] = build_dictionary(out.segments[r.neuron], layer, r.neuron, config.dictionary,
+                                                      crm_length=out.crm_length)
     out.seconds["dictionary"] = time.perf_counter() - start
     start = time.perf_counter()
     for r in results:
-        out.combinations[r.neuron] = build_combinations(out.dictionaries[r.neuron], out.crm_length)
+        out.combinations[r.neuron] = build_combinations(out.dictionaries[r.neuron], out.crm_length,
+                                                        {c.index: c.n_sequences for c in r.crms})
     out.seconds["grammar"] = time.perf_counter() - start
     return out
 

@@ -138,8 +138,13 @@ def combination_gaps(combination: Combination, dictionary: NeuronDictionary, ann
                      config: GrammarConfig) -> list[tuple[GapRange | None, GapRange | None]]:
     """(gap between dictionary motifs, gap between their known matches) for each adjacent slot pair."""
     best = {m.index: b for m in dictionary.motifs if (b := annotation.best_match(m)) is not None}
-    return [(gap_range(combination.gaps(j), config), gap_range(known_gaps(combination, j, best), config))
-            for j in range(len(combination.keys) - 1)]
+    out = []
+    for j in range(len(combination.keys) - 1):
+        weights = combination.gap_weights(j)
+        known = known_gaps(combination, j, best)
+        out.append((gap_range(combination.gaps(j), config, weights),
+                    gap_range(known, config, weights if known else None)))
+    return out
 
 
 def combination_label(combination: Combination, dictionary: NeuronDictionary, annotation: Annotation,
