@@ -86,3 +86,38 @@ def stratified_subsample(acts: np.ndarray, cap: int, bins: int, rng: np.random.G
     keep = [rng.choice(order[starts[b]:starts[b] + counts[b]], quota[b], replace=False)
             for b in range(bins) if quota[b] > 0]
     return np.sort(np.concatenate(keep))
+
+
+def _stationary(transitions: np.ndarray) -> np.ndarray:
+    values, vectors = np.linalg.eig(transitions.T)
+    p = np.real(vectors[:, np.argmin(np.abs(values - 1))])
+    return p / p.sum()
+
+
+def _inverse_cdf(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Base indices drawn by inverse CDF: ``cumulative`` (..., 4) over A, C, G, T, ``u`` (...) uniform."""
+    return (u[..., None] > cumulative).sum(axis=-1).clip(0, 3).astype(np.uint8)
+
+
+def random_background(n: int, length: int, gc: float, rng: np.random.Generator,
+                      transitions: np.ndarray | None = None) -> np.ndarray:
+    """(n, length) uint8 background: independent bases at GC content ``gc``, or a first-order Markov chain.
+
+    ``transitions`` is a (4, 4) matrix (row: base, column: next base, rows sum to 1); its stationary
+    distribution draws the first base.
+    """
+    if transitions is None:
+        p = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])
+        return rng.choice(4, size=(n, length), p=p).astype(np.uint8)
+    cumulative = np.cumsum(transitions, axis=1)
+    out = np.empty((n, length), dtype=np.uint8)
+    out[:, 0] = rng.choice(4, size=n, p=_stationary(transitions))
+    u = rng.random((n, length))
+    for i in range(1, length):
+        out[:, i] = _inverse_cdf(cumulative[out[:, i - 1]], u[:, i])
+    return out
+
+
+def ppm_instances(ppm: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n sequences drawn column by column from a (4, w) PPM -> (n, w) uint8."""
+    return _inverse_cdf(ppm.cumsum(axis=0).T[None], rng.random((n, ppm.shape[1])))

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import NeuronMotifError
 from ..motifs import jaspar_motif
+from ..sequences import ppm_instances, random_background
 
 
 @dataclass
@@ -94,43 +95,12 @@ def dinucleotide_transitions(tokens: np.ndarray, pseudo: float = 1.0) -> np.ndar
     return counts / counts.sum(axis=1, keepdims=True)
 
 
-def _stationary(transitions: np.ndarray) -> np.ndarray:
-    values, vectors = np.linalg.eig(transitions.T)
-    p = np.real(vectors[:, np.argmin(np.abs(values - 1))])
-    return p / p.sum()
-
-
 def _check_transitions(transitions: np.ndarray) -> np.ndarray:
     t = np.asarray(transitions, dtype=np.float64)
     if t.shape != (4, 4) or (t < 0).any() or not np.allclose(t.sum(axis=1), 1.0, atol=1e-6):
         raise NeuronMotifError("dinucleotide must be a (4, 4) matrix of non-negative rows that sum to 1 "
                                "(row: base A, C, G, T; column: the next base); see simulate.dinucleotide_transitions.")
     return t
-
-
-def _background(n: int, length: int, gc: float, rng: np.random.Generator,
-                transitions: np.ndarray | None = None) -> np.ndarray:
-    """(n, length) uint8 background: independent bases at GC content ``gc``, or a first-order Markov chain."""
-    if transitions is None:
-        p = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])
-        return rng.choice(4, size=(n, length), p=p).astype(np.uint8)
-    cumulative = np.cumsum(transitions, axis=1)
-    out = np.empty((n, length), dtype=np.uint8)
-    out[:, 0] = rng.choice(4, size=n, p=_stationary(transitions))
-    u = rng.random((n, length))
-    for i in range(1, length):
-        out[:, i] = _inverse_cdf(cumulative[out[:, i - 1]], u[:, i])
-    return out
-
-
-def _inverse_cdf(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Base indices drawn by inverse CDF: ``cumulative`` (..., 4) over A, C, G, T, ``u`` (...) uniform."""
-    return (u[..., None] > cumulative).sum(axis=-1).clip(0, 3).astype(np.uint8)
-
-
-def _instances(ppm: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n sequences drawn from a (4, w) PPM -> (n, w) uint8."""
-    return _inverse_cdf(ppm.cumsum(axis=0).T[None], rng.random((n, ppm.shape[1])))
 
 
 def _random_strand(tokens: np.ndarray, rng: np.random.Generator) -> None:
@@ -151,7 +121,7 @@ def _plant(tokens: np.ndarray, ids: list[str], gaps: np.ndarray, ppms: dict[str,
     rows = np.arange(n)[:, None]
     for i, m in enumerate(ids):
         cols = start[:, None] + np.arange(widths[i])
-        tokens[rows, cols] = _instances(ppms[m], n, rng)
+        tokens[rows, cols] = ppm_instances(ppms[m], n, rng)
         if i < gaps.shape[1]:
             start = start + widths[i] + gaps[:, i]
 
@@ -203,7 +173,7 @@ def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 
         names[m], ppms[m] = jaspar_motif(m, release)
     blocks, labels = [], []
     for t, g in enumerate(grammars):
-        pos = _background(n_per_task, length, gc, rng, transitions)
+        pos = random_background(n_per_task, length, gc, rng, transitions)
         gap_lo = np.array([lo for lo, _ in g.gaps], dtype=np.int64)
         gap_hi = np.array([hi for _, hi in g.gaps], dtype=np.int64)
         gaps = rng.integers(gap_lo, gap_hi + 1, size=(n_per_task, len(g.gaps)))
@@ -213,7 +183,7 @@ def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 
         blocks.append(pos)
         labels.append(np.full(n_per_task, t))
         if len(g.motifs) > 1:
-            neg = _background(n_per_task, length, gc, rng, transitions)
+            neg = random_background(n_per_task, length, gc, rng, transitions)
             third = n_per_task // 3
             for j, m in enumerate(g.motifs):  # one motif only
                 part = neg[j * third // len(g.motifs): (j + 1) * third // len(g.motifs)]
@@ -230,7 +200,7 @@ def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 
             blocks.append(neg)
             labels.append(np.full(n_per_task, -1))
     n_bg = n_per_task if n_background is None else n_background
-    blocks.append(_background(n_bg, length, gc, rng, transitions))
+    blocks.append(random_background(n_bg, length, gc, rng, transitions))
     labels.append(np.full(n_bg, -1))
     tokens = np.concatenate(blocks)
     task = np.concatenate(labels)
