@@ -28,6 +28,7 @@ from pathlib import Path
 
 import torch
 from nmbench.baseline import BaselineConfig, run_baseline
+from nmbench.rule_scoring import read_rules, score_rules
 from nmbench.scoring import Report, run_report, score
 from nmbench.zoo import ZOO, cached_model
 
@@ -79,9 +80,24 @@ def child(method: str, model_name: str, out: Path, quick: bool) -> None:
     seconds = time.perf_counter() - start
     peak = peak_rss_gb()
     pairs = planted_pair_spacings(model, data, out / "neuronmotif") if method == "neuronmotif" else []
+    rules = rule_figures(out / "neuronmotif", data, seconds) if method == "neuronmotif" else None
     with open(out / f"{method}.pkl", "wb") as fh:
         pickle.dump({"reports": reports, "seconds": seconds, "peak_rss_gb": peak, "settings": settings,
-                     "pairs": pairs}, fh)
+                     "pairs": pairs, "rules": rules}, fh)
+
+
+def rule_figures(run_dir: Path, data: SimulatedData, seconds: float, top: int = 10) -> dict:
+    """The ranked rules scored against the planted grammar (nmbench.rule_scoring), and their share of the run."""
+    found = score_rules(read_rules(run_dir, planted_database(data)), data.grammars, top=top)
+    multi = [g.name for g in data.grammars if len(g.motifs) > 1]
+    doc = json.loads((run_dir / "rules.json").read_text())
+    return {"in_top": f"{sum(found.in_top(g.name) for g in data.grammars)}/{len(data.grammars)}",
+            "spacing": f"{sum(found.spacing_ok[g] for g in multi)}/{len(multi)}",
+            "false_top": len(found.false_top), "top": top,
+            "ranks": {g: (r.rank if r else None) for g, r in found.found.items()},
+            "gaps": {g: (r.gap if r else None) for g, r in found.found.items() if g in multi},
+            "false": [r.label for r in found.false_top],
+            "rules_seconds": round(doc["seconds"], 1), "share": round(doc["seconds"] / seconds, 3)}
 
 
 def planted_pair_spacings(model, data: SimulatedData, run_dir: Path) -> list[str]:
@@ -117,6 +133,12 @@ def benchmark_model(model_name: str, out: Path, quick: bool, methods: list[str])
             rows.append(table_row(report, result, planted, data))
         for line in result.get("pairs", []):
             print(f"    pair spacing reported: {line}", flush=True)
+        if result.get("rules"):
+            r = result["rules"]
+            print(f"    rules: planted in top {r['top']} {r['in_top']} (ranks {r['ranks']}), spacing {r['spacing']} "
+                  f"{r['gaps']}; false rules in top {r['top']}: {r['false_top']} {r['false']}; rule stage "
+                  f"{r['rules_seconds']} s = {100 * r['share']:.0f}% of the run", flush=True)
+            rows[-1]["rules"] = r
         if result.get("pairs"):
             rows[-1]["pair_spacings"] = result["pairs"]
     return {"model": model_name, "entry": asdict(entry), "valid_auroc": meta["valid_auroc"],
@@ -155,6 +177,13 @@ def markdown(results: list[dict], quick: bool, seconds: float) -> str:
         lines += [f"| {x['method']} | {x['motifs_recovered']} | {x['grammar_recovered']} | {x['false_motifs']} | "
                   f"{x['seconds']} | {x['peak_rss_gb']} |" for x in r["rows"]]
         lines.append("")
+        for x in r["rows"]:
+            if x.get("rules"):
+                q = x["rules"]
+                lines += [f"Rules (`rules.tsv`): planted rules in the top {q['top']}: {q['in_top']} (ranks "
+                          f"{q['ranks']}); spacing right: {q['spacing']} (planted frame {q['gaps']}); false rules in "
+                          f"the top {q['top']}: {q['false_top']} {q['false']}; rule stage {q['rules_seconds']} s "
+                          f"({100 * q['share']:.0f}% of the run).", ""]
     return "\n".join(lines)
 
 

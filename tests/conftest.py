@@ -130,3 +130,18 @@ def flexible_pair_models():
     """FOXA2 -2..6 bp- FOXA2, a flexible homotypic pair: ``flexible_pair_models(seed) -> (model, data)``."""
     return _Trained(lambda seed: demo_shaped_model(Grammar("FOXA2-2to6bp-FOXA2", [FOXA2, FOXA2], [(2, 6)]), 6000,
                                                    10, seed=seed, min_auroc=0.97))
+
+
+@pytest.fixture(scope="session")
+def flexible_runs(flexible_pair_models, tmp_path_factory):
+    """``flexible_runs(seed) -> run directory``: the flexible-pair model of that seed, every layer deciphered
+    (with its rules)."""
+    from neuronmotif.model import DNAModel
+    from neuronmotif.pipeline import run
+
+    def decipher(seed: int):
+        out = tmp_path_factory.mktemp(f"flexible_run_{seed}")
+        run(DNAModel(flexible_pair_models(seed)[0]), out, config=fast_config(), progress=False)
+        return out
+
+    return _Trained(decipher)

@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import ESRRB, FLEXIBLE_SEEDS, FOXA2, KLF1, PAIR_SEEDS, fast_config
+from conftest import ESRRB, FLEXIBLE_SEEDS, FOXA2, KLF1, PAIR_SEEDS
 from helpers.compare import align
 from neuronmotif.annotate import AnnotateConfig, annotate
 from neuronmotif.datasets.demo import planted_database, truth_table, voters_by_task
@@ -16,7 +16,6 @@ from neuronmotif.grammar import Combination, Item, build_combinations, gap_range
 from neuronmotif.model import DNAModel
 from neuronmotif.motifs import jaspar_motif, load_motif_db, match_known
 from neuronmotif.pairs import find_pair, pair_spacing, task_voters
-from neuronmotif.pipeline import run
 from neuronmotif.ppm import CRM
 from neuronmotif.segment import segment_bounds, segment_crm
 from neuronmotif.sequences import reverse_complement
@@ -131,7 +130,7 @@ def test_hard_pair_is_reported_with_its_exact_gap_and_order(pair_runs, pair_mode
 
 
 @pytest.mark.parametrize("seed", FLEXIBLE_SEEDS)
-def test_flexible_homotypic_pair_is_reported_with_its_gap_range(flexible_pair_models, tmp_path, seed):
+def test_flexible_homotypic_pair_is_reported_with_its_gap_range(flexible_pair_models, flexible_runs, seed):
     """FOXA2 -2..6 bp- FOXA2 (tandem): the range, within 1 bp, from the last-layer neurons that vote for the task.
 
     The CNN spreads the range over neurons (one holds 2-4 bp, another 4-6 bp) and learns others that
@@ -141,8 +140,7 @@ def test_flexible_homotypic_pair_is_reported_with_its_gap_range(flexible_pair_mo
     model, data = flexible_pair_models(seed)
     dna = DNAModel(model)
     last = len(dna.layers)
-    run(dna, tmp_path, config=fast_config(), progress=False)
-    annotation = annotate(tmp_path, db=planted_database(data), write=False)
+    annotation = annotate(flexible_runs(seed), db=planted_database(data), write=False)
     reports = [r for r in find_pair(annotation, FOXA2, FOXA2) if r.layer == last and r.order == "tandem"]
     voters = task_voters(dna, last, data.tokens[data.labels[:, 0] > 0.5][:1000])
     assert 0 < len(voters) < dna.layer(last).out_channels, "every neuron votes the same way"

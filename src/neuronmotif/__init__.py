@@ -4,13 +4,15 @@ The stages, in order (README, "Architecture"): :mod:`~neuronmotif.model` reads t
 :mod:`~neuronmotif.sample` finds activating sequences; :mod:`~neuronmotif.demix` and
 :mod:`~neuronmotif.ppm` turn them into CRMs; :mod:`~neuronmotif.segment`, :mod:`~neuronmotif.dictionary`,
 :mod:`~neuronmotif.motifs`, :mod:`~neuronmotif.grammar` and :mod:`~neuronmotif.network` turn CRMs into
-motifs, names and grammar; :mod:`~neuronmotif.store` keeps the run directory. :func:`run` and
-:func:`annotate` orchestrate them.
+motifs, names and grammar; :mod:`~neuronmotif.rules` proposes the network's rules and verifies them with
+the model; :mod:`~neuronmotif.store` keeps the run directory. :func:`run`, :func:`annotate` and
+:func:`find_rules` orchestrate them.
 
 >>> import neuronmotif as nm
 >>> model = nm.load_model("model.py:MyCNN", weights="w.pt")          # doctest: +SKIP
 >>> result = nm.run(model, "out/")                                    # doctest: +SKIP
 >>> result.neurons[3][0].crms, result.annotation.network              # doctest: +SKIP
+>>> result.rules.rules[0].label                                       # doctest: +SKIP
 """
 
 from .annotate import AnnotateConfig, Annotation, annotate
@@ -20,7 +22,8 @@ from .errors import NeuronMotifError, RunDirectoryError, UnsupportedModelError
 from .grammar import GrammarConfig
 from .model import ConvLayer, DNAModel, load_model
 from .motifs import MotifDatabase, load_motif_db
-from .pipeline import LayerJob, RunConfig, RunResult, decipher_neuron, lower_layer_motifs, run
+from .pipeline import LayerJob, RunConfig, RunResult, decipher_neuron, lower_layer_motifs, run, verify_rules
+from .rules import Rule, RulesConfig, RuleSet, find_rules
 from .sample import SamplingConfig
 from .segment import SegmentConfig
 from .store import NeuronResult, RunDirectory
@@ -37,6 +40,6 @@ def read_run(path: str) -> dict[int, list[NeuronResult]]:
 
 __all__ = ["AnnotateConfig", "Annotation", "ConvLayer", "DNAModel", "DemixConfig", "DictionaryConfig",
            "GrammarConfig", "LayerJob", "MotifDatabase", "NeuronMotifError", "NeuronResult", "RunConfig",
-           "RunDirectory", "RunDirectoryError", "RunResult", "SamplingConfig", "SegmentConfig",
-           "UnsupportedModelError", "annotate", "decipher_neuron", "load_model", "load_motif_db",
-           "lower_layer_motifs", "read_run", "run"]
+           "RunDirectory", "RunDirectoryError", "RunResult", "Rule", "RuleSet", "RulesConfig", "SamplingConfig",
+           "SegmentConfig", "UnsupportedModelError", "annotate", "decipher_neuron", "find_rules", "load_model",
+           "load_motif_db", "lower_layer_motifs", "read_run", "run", "verify_rules"]

@@ -36,9 +36,9 @@ def _user_errors(fn: Callable) -> Callable:
     return click.option("--debug", is_flag=True, help="Show the full traceback of errors.")(wrapper)
 
 
-def _model_options(fn: Callable) -> Callable:
+def _model_options(fn: Callable, required: bool = True) -> Callable:
     options = [
-        click.argument("model"),
+        click.argument("model", required=required),
         click.option("--weights", type=click.Path(), help="state_dict (.pt) for a FILE.py:Class model."),
         click.option("--model-kwargs", help="JSON object of keyword arguments for the model class."),
         click.option("--keras-config", type=click.Path(), help="model.to_json() file for a weights-only Keras .h5."),
@@ -53,6 +53,10 @@ def _model_options(fn: Callable) -> Callable:
     for option in reversed(options):
         fn = option(fn)
     return fn
+
+
+def _optional_model_options(fn: Callable) -> Callable:
+    return _model_options(fn, required=False)
 
 
 def _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads):
@@ -128,12 +132,14 @@ def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet,
               help="Known motifs for naming: JASPAR2022, JASPAR2024 or JASPAR2026 (CORE vertebrates) or a .meme file.")
 @click.option("--ic-min", type=click.FloatRange(0, 2), default=1.0, show_default=True,
               help="Bits of (smoothed) information that mark a motif column.")
+@click.option("--rules/--no-rules", default=True, show_default=True,
+              help="Verify the grammar's rules by inserting them into backgrounds (rules.tsv).")
 @click.option("--overwrite", is_flag=True, help="Replace a run directory made with another model or parameters.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
 def run_command(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads, out, layers,
                 seed, max_samples, population, max_iter, patience, exhaustive_max_rf, max_motif_nb, motif_nb,
-                neuron_batch, keep_samples, motif_db, ic_min, overwrite, quiet) -> None:
+                neuron_batch, keep_samples, motif_db, ic_min, rules, overwrite, quiet) -> None:
     """Decipher MODEL into the run directory OUT: sample, demix and build CRMs for every neuron of the
     chosen layers, then name motifs and build the grammar.
 
@@ -155,6 +161,7 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
     from .demix import DemixConfig
     from .motifs import load_motif_db
     from .pipeline import RunConfig, parse_layers, run
+    from .rules import RulesConfig
     from .sample import SamplingConfig
     from .segment import SegmentConfig
 
@@ -168,34 +175,63 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
         keep_samples=keep_samples)
     annotation = AnnotateConfig(segment=SegmentConfig(ic_min=ic_min), motif_db=motif_db)
     result = run(dna, out, layers=chosen, config=config, overwrite=overwrite, source=model,
-                 console=err_console, progress=not quiet, grammar=annotation, motif_db=db)
+                 console=err_console, progress=not quiet, grammar=annotation, motif_db=db,
+                 rules=RulesConfig(seed=seed) if rules else None)
     print_layer_summary(result.neurons)
     print_motif_summary(result.annotation)
+    if result.rules is not None:
+        print_rules_summary(result.rules)
     console.print(f"results in [bold]{out}[/]")
 
 
 @main.command()
 @click.argument("out", type=click.Path())
+@_optional_model_options
 @click.option("--motif-db", default="JASPAR2024", show_default=True,
               help="Known motifs for naming: JASPAR2022, JASPAR2024 or JASPAR2026 (CORE vertebrates) or a .meme file.")
 @click.option("--match-q", type=click.FloatRange(0, 1, min_open=True), default=0.05, show_default=True,
               help="Report known-motif matches below this q-value.")
 @click.option("--ic-min", type=click.FloatRange(0, 2), default=1.0, show_default=True,
               help="Bits of (smoothed) information that mark a motif column.")
-@click.option("--threads", type=click.IntRange(1, 1024), default=None,
-              help="CPU threads for numpy and TOMTOM (default: all cores).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
-def grammar(out, motif_db, match_q, ic_min, threads, quiet) -> None:
-    """(Re)build motif dictionaries, known-motif names and syntax trees of an existing run directory OUT."""
+def grammar(out, model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads, motif_db,
+            match_q, ic_min, quiet) -> None:
+    """(Re)build motif dictionaries, known-motif names and syntax trees of an existing run directory OUT,
+    and verify its rules with MODEL (the model the run deciphered, in the same forms as for `run`).
+
+    \b
+    Without MODEL only the dictionaries, names and trees are rebuilt, and rules files left by an earlier
+    run are removed (their motif ids would no longer match motifs.meme).
+    """
     from .annotate import AnnotateConfig, annotate
+    from .pipeline import verify_rules
+    from .rules import RulesConfig
     from .runconfig import limit_threads
     from .segment import SegmentConfig
+    from .store import RunDirectory
 
     if threads is not None:
         limit_threads(threads)
+    store = RunDirectory(out)
+    dna = _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, None) if model else None
+    if dna is not None and store.manifest().get("model_fingerprint") not in (None, dna.fingerprint()):
+        raise NeuronMotifError(f"{model} is not the model that made '{out}' (its weights differ from the "
+                               "fingerprint in run.json); pass the model the run deciphered.")
     config = AnnotateConfig(segment=SegmentConfig(ic_min=ic_min), motif_db=motif_db, match_q=match_q)
-    print_motif_summary(annotate(out, config, log=None if quiet else _log))
+    log = None if quiet else _log
+    with store.lock():
+        annotation = annotate(out, config, log=log)
+        found = verify_rules(store, annotation, dna, RulesConfig(seed=store.manifest().get("seed") or 0), log) \
+            if dna is not None else None
+        if found is None:
+            for name in ("rules.tsv", "rules.json", "rules_unverified.tsv"):
+                (store.path / name).unlink(missing_ok=True)
+    print_motif_summary(annotation)
+    if found is not None:
+        print_rules_summary(found)
+    else:
+        console.print("rules not verified: pass the run's MODEL to `neuronmotif grammar` to verify them")
     console.print(f"results in [bold]{out}[/]")
 
 
@@ -212,11 +248,12 @@ def demo(out, seed, overwrite, quiet) -> None:
 
     console.print("[bold]neuronmotif demo[/]: " + "; ".join(
         f"{g.name} ({' '.join(g.motifs)})" for g in DEMO_GRAMMARS))
-    results, annotation, rows, aurocs = run_demo(out, seed=seed, overwrite=overwrite, progress=not quiet,
-                                                 console=err_console)
+    results, annotation, found, rows, aurocs = run_demo(out, seed=seed, overwrite=overwrite, progress=not quiet,
+                                                        console=err_console)
     console.print("validation AUROC per task: " + ", ".join(f"{a:.3f}" for a in aurocs))
     print_layer_summary(results)
     print_motif_summary(annotation)
+    print_rules_summary(found)
     table = Table(title="The truth: planted motifs and pair, matched to the planted matrices")
     for col in ("planted", "TF", "found as", "detail"):
         table.add_column(col)
@@ -231,16 +268,30 @@ def _log(message: str) -> None:
 
 
 def print_motif_summary(annotation) -> None:
-    """Distinct motifs, the top named motifs and the top combinations of each layer."""
+    """Distinct motifs and the top named motifs of each layer."""
     from .summary import summarize
 
-    table = Table(title=f"Motifs and grammar per layer (names: {annotation.db_source})")
-    for col in ("layer", "motifs", "top named motifs (neurons)", "top named pairs and spacing (neurons)"):
+    table = Table(title=f"Motifs per layer (names: {annotation.db_source})")
+    for col in ("layer", "motifs", "top named motifs (neurons)"):
         table.add_column(col)
     for row in summarize(annotation):
         table.add_row(str(row.layer), str(row.n_motifs),
-                      ", ".join(f"{n} ({c})" for n, c in row.named) or escape(row.note) or "-",
-                      "; ".join(f"{n} ({c})" for n, c in row.pairs) or "-")
+                      ", ".join(f"{n} ({c})" for n, c in row.named) or escape(row.note) or "-")
+    console.print(table)
+
+
+def print_rules_summary(found, top: int = 10) -> None:
+    """The network's top rules, verified by the model (the rows of rules.tsv)."""
+    from .summary import rule_lines
+
+    table = Table(title=f"The network's rules, verified by inserting them into backgrounds (top {top}; rules.tsv)")
+    for col in ("rule", "motifs and spacing", "spacing", "drives", "effect", "q"):
+        table.add_column(col)
+    for line in rule_lines(found, top):
+        table.add_row(*(escape(x) for x in line))
+    if not found.rules:
+        table.add_row("-", "no rule: no motif or pair moved the model significantly (see rules_unverified.tsv)",
+                      "", "", "", "")
     console.print(table)
 
 

@@ -83,17 +83,18 @@ NETWORK_COLUMNS = ["motif", "representative", "width", "consensus", "best_match_
                    "first_layer", "n_neurons", "neurons_per_layer", "n_members"]
 
 
-def _motifs_tsv(annotation: Annotation) -> str:
-    rows = []
+def motif_rows(annotation: Annotation) -> dict[str, list]:
+    """One ``motifs.tsv`` row (:data:`NETWORK_COLUMNS`) per network motif, by id."""
+    rows = {}
     for g in annotation.network:
         best = annotation.best_match(g.representative)
         per_layer = ",".join(f"L{k}:{v}" for k, v in g.neurons_per_layer.items())
-        rows.append([g.name, g.representative.name, g.representative.width,
-                     decode(g.representative.ppm.argmax(axis=0)),
-                     best.target_id if best else "", best.target_name if best else "",
-                     f"{best.q_value:.3g}" if best else "", g.first_layer, sum(g.neurons_per_layer.values()),
-                     per_layer, len(g.members)])
-    return tsv_text(NETWORK_COLUMNS, rows)
+        rows[g.name] = [g.name, g.representative.name, g.representative.width,
+                        decode(g.representative.ppm.argmax(axis=0)),
+                        best.target_id if best else "", best.target_name if best else "",
+                        f"{best.q_value:.3g}" if best else "", g.first_layer, sum(g.neurons_per_layer.values()),
+                        per_layer, len(g.members)]
+    return rows
 
 
 def write_annotation(store: RunDirectory, annotation: Annotation) -> None:
@@ -104,7 +105,7 @@ def write_annotation(store: RunDirectory, annotation: Annotation) -> None:
                                                              for m in lm.all_motifs()]))
         atomic_write_text(d / "matches.tsv", _matches_tsv(lm, annotation))
         atomic_write_text(d / "grammar.json", json.dumps(grammar_json(lm, annotation), indent=1) + "\n")
-    atomic_write_text(store.path / "motifs.tsv", _motifs_tsv(annotation))
+    atomic_write_text(store.path / "motifs.tsv", tsv_text(NETWORK_COLUMNS, list(motif_rows(annotation).values())))
     atomic_write_text(store.path / "motifs.meme", meme_text([(g.name, g.representative.ppm, len(g.members))
                                                              for g in annotation.network]))
     store.record("annotation", {**annotation.parameters, "layers": sorted(annotation.layers)})

@@ -27,12 +27,15 @@ from .layer import LayerJob, diagnose, lower_layer_motifs
 from .model import DNAModel
 from .motifs import MotifDatabase, load_motif_db
 from .progress import progress_bars
+from .rules import RulesConfig, RuleSet, find_rules
+from .rules.files import write_rules
 from .runconfig import RunConfig, limit_threads, parse_layers
 from .sample import LowerLayerMotifs
 from .store import NeuronResult, RunDirectory
 from .versions import versions
 
 DEFAULT_ANNOTATION = AnnotateConfig()
+DEFAULT_RULES = RulesConfig()
 
 __all__ = ["LayerJob", "RunConfig", "RunResult", "decipher_neuron", "diagnose", "limit_threads",
            "lower_layer_motifs", "parse_layers", "run"]
@@ -55,12 +58,13 @@ class RunResult:
     neurons: dict[int, list[NeuronResult]]
     annotation: Annotation | None
     path: Path
+    rules: RuleSet | None = None
 
 
 def run(model: DNAModel, out: str | Path | None = None, *, layers: Sequence[int] | None = None,
         config: RunConfig | None = None, overwrite: bool = False, source: str = "", console=None,
         progress: bool = True, grammar: AnnotateConfig | None = DEFAULT_ANNOTATION,
-        motif_db: MotifDatabase | None = None) -> RunResult:
+        motif_db: MotifDatabase | None = None, rules: RulesConfig | None = DEFAULT_RULES) -> RunResult:
     """Decipher the requested layers of a model into a run directory, then name motifs and grammar.
 
     Parameters
@@ -87,6 +91,10 @@ def run(model: DNAModel, out: str | Path | None = None, *, layers: Sequence[int]
     motif_db : MotifDatabase or None
         Known motifs (default: loaded from ``grammar.motif_db`` before sampling starts, so a bad
         database fails fast).
+    rules : RulesConfig or None
+        Settings of the rule stage (:func:`neuronmotif.rules.find_rules`): hypotheses from the grammar,
+        verified by inserting them into backgrounds and reading ``model``; None skips it (it needs
+        ``grammar``).
 
     Returns
     -------
@@ -111,9 +119,24 @@ def run(model: DNAModel, out: str | Path | None = None, *, layers: Sequence[int]
                        "model_layers": model.describe(), "layers": layers, "device": str(model.device)},
                       overwrite=overwrite)
         results = _run_layers(model, store, layers, config, console, progress)
+        found = None
         if grammar is not None:
-            annotation = annotate(store.path, grammar, motif_db, log=_printer(console) if progress else None)
-    return RunResult(results, annotation, store.path)
+            log = _printer(console) if progress else None
+            annotation = annotate(store.path, grammar, motif_db, log=log)
+            if rules is not None:
+                found = verify_rules(store, annotation, model, rules, log)
+    return RunResult(results, annotation, store.path, found)
+
+
+def verify_rules(store: RunDirectory, annotation: Annotation, model: DNAModel, config: RulesConfig | None = None,
+                 log: Callable[[str], None] | None = None) -> RuleSet:
+    """Find the rules of an annotated run directory with its model and write ``rules.tsv`` and the rest.
+
+    The caller holds the directory's lock (``store.lock()``).
+    """
+    found = find_rules(annotation, model, config or RulesConfig(), log=log)
+    write_rules(store, annotation, found)
+    return found
 
 
 def decipher_neuron(model: DNAModel, layer: int, neuron: int, *, config: RunConfig | None = None,

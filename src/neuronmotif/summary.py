@@ -1,14 +1,13 @@
 """The terminal summary of a run's motifs and grammar: per layer, the distinct motifs, the most used named
-motifs and named pairs (ties in a stable order), and why a layer has no motif."""
+motifs (ties in a stable order) and why a layer has no motif; and the network's top rules."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
 
-from .annotation import Annotation, LayerMotifs, combination_gaps, gap_label, motif_label
-from .dictionary import NeuronDictionary
-from .grammar import Combination
+from .annotation import Annotation, LayerMotifs
+from .rules import RuleSet
 from .segment import SegmentConfig, smoothed_information
 
 
@@ -19,25 +18,12 @@ class LayerSummary:
     layer: int
     n_motifs: int
     named: list[tuple[str, int]]
-    pairs: list[tuple[str, int]]
     note: str = ""
 
 
-def _named_pairs(combination: Combination, dictionary: NeuronDictionary, annotation: Annotation) -> set[str]:
-    """'A -[gap]- B' for each adjacent slot pair of a combination whose two motifs are both named."""
-    labels = set()
-    gaps = combination_gaps(combination, dictionary, annotation, annotation.config.grammar)
-    for j, (plain, known) in enumerate(gaps):
-        (ma, sa), (mb, sb) = combination.keys[j], combination.keys[j + 1]
-        a, b = dictionary.motifs[ma], dictionary.motifs[mb]
-        if annotation.best_match(a) and annotation.best_match(b):
-            first, second = motif_label(a, sa, annotation), motif_label(b, sb, annotation)
-            labels.add(f"{first} {gap_label(plain, known)} {second}")
-    return labels
-
-
 def summarize(annotation: Annotation, top: int = 3) -> list[LayerSummary]:
-    """Per layer: distinct motifs, the most used named motifs and named adjacent pairs (counted in neurons)."""
+    """Per layer: distinct motifs and the most used named motifs (counted in neurons). The grammar is in the
+    rules (:func:`rule_lines`), which the model verified."""
     rows = []
     for layer, lm in sorted(annotation.layers.items()):
         named: Counter[str] = Counter()
@@ -45,13 +31,23 @@ def summarize(annotation: Annotation, top: int = 3) -> list[LayerSummary]:
             best = annotation.best_match(g.representative)
             if best is not None and g.neurons_per_layer.get(layer):
                 named[best.target_name] += g.neurons_per_layer[layer]
-        pairs: Counter[str] = Counter()
-        for neuron, found in lm.combinations.items():
-            pairs.update(set().union(*[_named_pairs(c, lm.dictionaries[neuron], annotation) for c in found]))
         n_motifs = sum(1 for g in annotation.network if g.neurons_per_layer.get(layer))
-        rows.append(LayerSummary(layer, n_motifs, _most_common(named, top), _most_common(pairs, top),
+        rows.append(LayerSummary(layer, n_motifs, _most_common(named, top),
                                  "" if n_motifs else _why_no_motifs(lm, annotation.config.segment)))
     return rows
+
+
+def rule_lines(found: RuleSet, top: int = 10) -> list[list[str]]:
+    """The top rules as text cells: rule id, label, spacing, what it drives, effect and q-value."""
+    lines = []
+    for rule in found.rules[:top]:
+        v = rule.verdict
+        drives = ", ".join(k for k in rule.outputs) or v.readout
+        if rule.neurons:
+            drives += f"; {len(rule.neurons)} neuron{'s' * (len(rule.neurons) > 1)}"
+        spacing = rule.spacing or "single motif"
+        lines.append([rule.rule_id, rule.label, spacing, drives, f"{v.effect:.3g}", f"{rule.q_value:.2g}"])
+    return lines
 
 
 def _most_common(counts: Counter[str], top: int) -> list[tuple[str, int]]:

@@ -18,8 +18,9 @@ from ..annotate import Annotation, annotate
 from ..model import DNAModel
 from ..motifs import MotifDatabase
 from ..pairs import find_pair, pair_spacing, planted_order, task_voters
-from ..pipeline import RunConfig, run
-from ..store import NeuronResult, atomic_write_text, meme_text
+from ..pipeline import RunConfig, run, verify_rules
+from ..rules import RulesConfig, RuleSet
+from ..store import NeuronResult, RunDirectory, atomic_write_text, meme_text
 from .models import BassetLike, train
 from .simulate import Grammar, SimulatedData, simulate
 
@@ -116,18 +117,23 @@ def truth_table(annotation: Annotation, data: SimulatedData,
 
 
 def run_demo(out: str | Path, seed: int = 0, overwrite: bool = False, progress: bool = True,
-             console=None) -> tuple[dict[int, list[NeuronResult]], Annotation, list[TruthRow], list[float]]:
-    """Simulate, train, decipher every layer into ``out``, name motifs with JASPAR, and check the truth."""
+             console=None) -> tuple[dict[int, list[NeuronResult]], Annotation, RuleSet, list[TruthRow], list[float]]:
+    """Simulate, train, decipher every layer into ``out``, name motifs with JASPAR, verify the rules with the
+    model, and check the truth."""
     data = demo_data(seed)
     model, aurocs = demo_model(data, seed)
-    results = run(DNAModel(model), out, config=RunConfig(seed=seed), overwrite=overwrite, source="demo",
+    dna = DNAModel(model)
+    results = run(dna, out, config=RunConfig(seed=seed), overwrite=overwrite, source="demo",
                   console=console, progress=progress, grammar=None).neurons
     out = Path(out)
     torch.save(model.state_dict(), out / "demo_model.pt")
     atomic_write_text(out / "planted.meme", meme_text([(f"{m} {data.names[m]}", p, 1) for m, p in data.ppms.items()]))
     annotation = annotate(out)
+    store = RunDirectory(out)
+    with store.lock():
+        found = verify_rules(store, annotation, dna, RulesConfig(seed=seed))
     truth = annotate(out, db=planted_database(data), write=False)
-    return results, annotation, truth_table(truth, data), aurocs
+    return results, annotation, found, truth_table(truth, data), aurocs
 
 
 def summary_rows(rows: list[TruthRow]) -> list[list[str]]:

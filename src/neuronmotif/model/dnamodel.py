@@ -52,6 +52,7 @@ class DNAModel:
         self._perm = torch.tensor([ALPHABET.index(b) for b in self.alphabet], device=self.device)
         self._graph_module, self._nodes, self.steps, self.layers = trace_chain(module)
         self._activation_bytes: dict[tuple[int, int], int] = {}
+        self._input_length: int | None = None
         self._check_runs()
 
     # ----------------------------------------------------------------------------------------------
@@ -214,6 +215,67 @@ class DNAModel:
             wanted = list(range(y.shape[1])) if outputs is None else list(outputs)
             grads = [torch.autograd.grad(y[:, t].sum(), captured[0], retain_graph=True)[0] for t in wanted]
         return torch.stack([g.sum(-1).mean(0) for g in grads], dim=1)
+
+    @property
+    def input_length(self) -> int:
+        """The input length (bp) whole-model evaluations use.
+
+        The model's own when it declares one (``module.input_length``, e.g. a Keras model's input);
+        else twice the last conv layer's receptive field when the whole model runs at that length (a
+        global-pooling head: motifs can then sit anywhere), else the receptive field itself.
+        """
+        if self._input_length is None:
+            declared = getattr(self.module, "input_length", None)
+            rf = self.layers[-1].rf
+            self._input_length = int(declared) if declared else (2 * rf if self._head_runs(2 * rf) else rf)
+        return self._input_length
+
+    def _head_runs(self, length: int) -> bool:
+        x = torch.zeros(2, 4, length, device=self.device)
+        x[:, 0] = 1.0
+        try:
+            with torch.no_grad():
+                y = self._graph_module(self.to_model_input(x))
+        except Exception:  # noqa: BLE001 - any failure means the head needs another length
+            return False
+        return torch.is_tensor(y)
+
+    def probe(self, x: torch.Tensor, layers: Sequence[int]) -> tuple[dict[int, torch.Tensor], torch.Tensor | None]:
+        """Feature maps of several layers and the model's outputs, in one pass of the whole model.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (N, 4, L), float
+            One-hot sequences in ACGT order, L = :attr:`input_length`, on :attr:`device`.
+        layers : sequence of int
+            1-based layer numbers.
+
+        Returns
+        -------
+        maps : dict of int -> torch.Tensor of shape (N, C_l, L_l)
+            As :meth:`feature_maps`.
+        outputs : torch.Tensor of shape (N, T), or None
+            The model's outputs flattened per sequence; None when the head does not run at this length
+            or does not return one tensor (then only neurons can be read).
+        """
+        wanted = {self._nodes[self.layer(l).out_step]: l for l in layers}
+        maps: dict[int, torch.Tensor] = {}
+
+        class _Capture(fx.Interpreter):
+            def run_node(self, n: fx.Node):
+                out = super().run_node(n)
+                if n in wanted:
+                    maps[wanted[n]] = out
+                return out
+
+        with torch.no_grad():
+            try:
+                y = _Capture(self._graph_module).run(self.to_model_input(x))
+            except Exception:  # noqa: BLE001 - a head that needs another length: read the neurons only
+                return self.feature_maps(x, layers), None
+        if not torch.is_tensor(y) or len(maps) < len(wanted):
+            return self.feature_maps(x, layers), None
+        return maps, y.reshape(len(x), -1)
 
     def input_activation(self, layer: int) -> str:
         """The nonlinearity applied to this layer's input ('none' for layer 1)."""

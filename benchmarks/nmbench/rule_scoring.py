@@ -1,0 +1,126 @@
+"""Score a run's ranked rules (``rules.tsv``) against planted grammar.
+
+Each network motif a rule names is matched to the planted motifs (TOMTOM q < 0.05 over the run's motifs
+x planted motifs, as :func:`~nmbench.scoring.score` does); its best planted match places the planted
+motif inside it (columns and strand), which turns the rule's strands and gaps into the planted frame.
+A rule **is** a planted grammar when it has the grammar's motifs in the grammar's order on one strand
+(a(+) b(+), or its reverse complement b(-) a(-); two copies of one motif: tandem). Its **spacing is
+right** when both ends of its gap range, in the planted frame, lie within ``tolerance`` bp of the planted
+range's ends (0 for a hard pair: the exact gap). A rule that is no planted grammar is **false**.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from neuronmotif.datasets.simulate import Grammar
+from neuronmotif.motifs import MotifDatabase, match_known
+from neuronmotif.motifs.similarity import aligned_columns
+from neuronmotif.store import read_meme, read_tsv
+
+
+@dataclass(frozen=True)
+class PlantedRule:
+    """A rule of ``rules.tsv`` read in the planted frame.
+
+    Attributes
+    ----------
+    rank : int
+    label : str
+    planted : tuple of str
+        Planted motif id of each motif ('' when none matches), in the rule's order.
+    strands : tuple of str
+        The planted motif's strand in the rule.
+    gap : tuple of int or None
+        (min, max) bp between the planted motifs' edges.
+    """
+
+    rank: int
+    label: str
+    planted: tuple[str, ...]
+    strands: tuple[str, ...]
+    gap: tuple[int, int] | None
+
+    def reads_as(self, grammar: Grammar) -> bool:
+        """Whether this rule has the grammar's motifs in its order on one strand."""
+        if len(self.planted) != len(grammar.motifs):
+            return False
+        forward = list(self.planted) == grammar.motifs and set(self.strands) == {"+"}
+        backward = list(self.planted[::-1]) == grammar.motifs and set(self.strands) == {"-"}
+        return forward or backward
+
+
+def read_rules(path: str | Path, planted: MotifDatabase) -> list[PlantedRule]:
+    """The rules of a run directory, each read in the planted frame."""
+    path = Path(path)
+    rows = read_tsv(path / "rules.tsv")
+    ppms = read_meme(path / "motifs.meme")
+    used = sorted({m for row in rows for m in row["motifs"].split(";")})
+    matches = match_known({m: ppms[m] for m in used}, planted, 0.05, top=1) if used else {}
+    out = []
+    for row in rows:
+        motifs, strands = row["motifs"].split(";"), row["strands"].split(";")
+        best = [matches[m][0] if matches.get(m) else None for m in motifs]
+        ids = tuple(b.target_id if b else "" for b in best)
+        planted_strands = tuple(s if b is None or b.strand == "+" else ("-" if s == "+" else "+")
+                                for s, b in zip(strands, best, strict=True))
+        gap = None
+        if len(motifs) == 2 and row["gap_min"] != "" and all(best):
+            a, b = (_columns(bm, ppms[m].shape[1], s) for bm, m, s in zip(best, motifs, strands, strict=True))
+            shift = ppms[motifs[0]].shape[1] - a[1] + b[0]
+            gap = (int(row["gap_min"]) + shift, int(row["gap_max"]) + shift)
+        out.append(PlantedRule(int(row["rank"]), row["label"], ids, planted_strands, gap))
+    return out
+
+
+def _columns(match, width: int, strand: str) -> tuple[int, int]:
+    start, end = aligned_columns(match.offset, match.target_width)
+    return (start, end) if strand == "+" else (width - end, width - start)
+
+
+@dataclass
+class RuleScore:
+    """How one run's rules recover the planted grammar.
+
+    Attributes
+    ----------
+    found : dict of str -> PlantedRule or None
+        Per planted grammar, its best-ranked rule.
+    spacing_ok : dict of str -> bool
+        Per planted multi-motif grammar, whether its rule's range matches (within the tolerance).
+    false_top : list of PlantedRule
+        Rules in the top ``top`` that are no planted grammar.
+    top : int
+    """
+
+    found: dict[str, PlantedRule | None]
+    spacing_ok: dict[str, bool]
+    false_top: list[PlantedRule]
+    top: int
+
+    def in_top(self, name: str) -> bool:
+        rule = self.found.get(name)
+        return rule is not None and rule.rank <= self.top
+
+
+def score_rules(rules: list[PlantedRule], grammars: list[Grammar], top: int = 10, tolerance: int = 1,
+                hard_tolerance: int = 0) -> RuleScore:
+    """Which planted grammars are among the top rules, with the right order and spacing, and the false rules."""
+    found: dict[str, PlantedRule | None] = {}
+    spacing: dict[str, bool] = {}
+    for g in grammars:
+        hits = [r for r in rules if r.reads_as(g)]
+        found[g.name] = min(hits, key=lambda r: r.rank) if hits else None
+        if len(g.motifs) == 2:
+            lo, hi = g.gaps[0]
+            slack = hard_tolerance if lo == hi else tolerance
+            rule = found[g.name]
+            spacing[g.name] = bool(rule and rule.gap and abs(rule.gap[0] - lo) <= slack
+                                   and abs(rule.gap[1] - hi) <= slack)
+    false = [r for r in rules if r.rank <= top and not any(r.reads_as(g) for g in grammars)]
+    return RuleScore(found, spacing, false, top)
+
+
+__all__ = ["PlantedRule", "RuleScore", "read_rules", "score_rules"]
+

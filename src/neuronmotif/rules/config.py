@@ -1,0 +1,76 @@
+"""Parameters of the rule stage (recorded in ``rules.json``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from ..errors import check_range
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    """How hypotheses are chosen and how the model's verdicts are measured.
+
+    Attributes
+    ----------
+    n_backgrounds : int
+        Background sequences of every scan (one set, shared by all configurations).
+    n_test : int
+        Fresh backgrounds (and fresh motif instances) for the test at the chosen configuration, so the
+        p-value is not biased by choosing the best gap and placement on the same sequences.
+    max_motifs : int
+        Network motifs verified, most used first.
+    max_pairs : int
+        Pair hypotheses verified, most supported first (each in all orders and strands).
+    n_screen : int
+        Backgrounds of the quick scan that ranks a pair's orders and strands.
+    full_scans : int
+        Orders and strands of each pair (best screened first) that get the full scan and test.
+    q_max : float
+        q-value (Benjamini-Hochberg over every test of the run) below which a verdict counts.
+    half_max : float
+        A gap belongs to a pair's range when its interaction is at least this share of the peak's.
+    min_cooperativity : float
+        A pair is a rule only when its interaction (together minus each motif alone) is at least this
+        share of its effect together: two motifs that merely add up are two single-motif rules.
+    min_share : float
+        A rule is reported when its effect is at least this share of the strongest rule's effect on the
+        same readout (the same model output); weaker ones are listed as minor.
+    subsumed : float
+        A single motif is not a rule of its own when a pair that holds it has at least this many times
+        its effect on the readout it drives most (it acts through the pair).
+    scan_budget : int
+        Sequences per pair arrangement scan (positional models stride their starts to fit it).
+    gc : float
+        GC content of the uniform backgrounds.
+    seed : int
+    """
+
+    n_backgrounds: int = 48
+    n_test: int = 128
+    max_motifs: int = 40
+    max_pairs: int = 12
+    n_screen: int = 16
+    full_scans: int = 2
+    q_max: float = 0.05
+    half_max: float = 0.5
+    min_cooperativity: float = 0.25
+    min_share: float = 0.5
+    subsumed: float = 2.0
+    scan_budget: int = 60_000
+    gc: float = 0.5
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_range("RulesConfig", "n_backgrounds", self.n_backgrounds, low=8)
+        check_range("RulesConfig", "n_test", self.n_test, low=8)
+        check_range("RulesConfig", "max_motifs", self.max_motifs, low=0)
+        check_range("RulesConfig", "max_pairs", self.max_pairs, low=0)
+        check_range("RulesConfig", "n_screen", self.n_screen, low=8)
+        check_range("RulesConfig", "full_scans", self.full_scans, low=1)
+        check_range("RulesConfig", "q_max", self.q_max, low=0, high=1)
+        check_range("RulesConfig", "half_max", self.half_max, low=0, high=1)
+        check_range("RulesConfig", "scan_budget", self.scan_budget, low=1000)
+
+    def parameters(self) -> dict:
+        return asdict(self)

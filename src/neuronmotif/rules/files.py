@@ -1,0 +1,72 @@
+"""The rule stage's files: ``rules.tsv``, ``rules.json``, ``rules_unverified.tsv``, and the verified view
+of the network motifs (``motifs.tsv``, with the rest in ``motifs_unverified.tsv``). Columns in the README."""
+
+from __future__ import annotations
+
+import json
+
+from ..annotation import Annotation
+from ..outputs import NETWORK_COLUMNS, motif_rows
+from ..store import RunDirectory, atomic_write_text, tsv_text
+from .build import Rule, RuleSet
+
+RULE_COLUMNS = ["rank", "rule", "label", "motifs", "names", "strands", "gap_min", "gap_max", "known_gap_min",
+                "known_gap_max", "spacing", "neurons", "layers", "outputs", "effect", "readout", "cooperativity",
+                "p_value", "q_value"]
+UNVERIFIED_COLUMNS = [c for c in RULE_COLUMNS if c not in ("rank", "rule")] + ["reason"]
+
+
+def _join(values) -> str:
+    return ";".join(str(v) for v in values)
+
+
+def rule_row(rule: Rule) -> dict:
+    """The columns of one rule, by name (:data:`RULE_COLUMNS` plus 'reason')."""
+    v = rule.verdict
+    gap, known = v.gap_range, rule.known_gap
+    return {"rank": rule.rank, "rule": rule.rule_id, "label": rule.label, "motifs": _join(v.motifs),
+            "names": _join(rule.names), "strands": _join(v.strands),
+            "gap_min": "" if gap is None else gap[0], "gap_max": "" if gap is None else gap[1],
+            "known_gap_min": "" if known is None else known[0], "known_gap_max": "" if known is None else known[1],
+            "spacing": rule.spacing, "neurons": _join(rule.neurons),
+            "layers": _join(sorted({int(n[1:].split("_")[0]) for n in rule.neurons})),
+            "outputs": _join(f"{k.split()[-1]}:{val:.3g}" for k, val in rule.outputs.items()),
+            "effect": f"{v.effect:.4g}", "readout": v.readout,
+            "cooperativity": "" if v.cooperativity is None else f"{v.cooperativity:.3g}",
+            "p_value": f"{v.p_value:.3g}", "q_value": f"{rule.q_value:.3g}", "reason": rule.reason}
+
+
+def _rule_json(rule: Rule) -> dict:
+    row = rule_row(rule)
+    v = rule.verdict
+    return {**{k: row[k] for k in ("rank", "rule", "label", "spacing", "readout", "reason")},
+            "motifs": list(v.motifs), "names": list(rule.names), "strands": list(v.strands),
+            "gap": None if v.gap_range is None else list(v.gap_range), "peak_gap": v.peak_gap,
+            "known_gap": None if rule.known_gap is None else list(rule.known_gap), "core_gap": rule.core_gap,
+            "neurons": rule.neurons, "holders": [f"L{layer}_N{n}" for layer, n in rule.holders],
+            "outputs": rule.outputs, "driven": v.driven, "effect": v.effect, "cooperativity": v.cooperativity,
+            "p_value": v.p_value, "q_value": rule.q_value, "start": v.start, "curve": v.curve}
+
+
+def rules_json(found: RuleSet) -> dict:
+    """The ``rules.json`` document: parameters, the ranked rules with their curves, the unverified ones."""
+    return {**found.parameters, "seconds": round(found.seconds, 2), "sequences_evaluated": found.evaluated,
+            "rules": [_rule_json(r) for r in found.rules],
+            "unverified": [_rule_json(r) for r in found.unverified],
+            "motif_status": found.motif_status}
+
+
+def write_rules(store: RunDirectory, annotation: Annotation, found: RuleSet) -> None:
+    """Write the rule files and the verified and unverified views of the network motifs."""
+    atomic_write_text(store.path / "rules.tsv",
+                      tsv_text(RULE_COLUMNS, [[rule_row(r)[c] for c in RULE_COLUMNS] for r in found.rules]))
+    atomic_write_text(store.path / "rules_unverified.tsv",
+                      tsv_text(UNVERIFIED_COLUMNS, [[rule_row(r)[c] for c in UNVERIFIED_COLUMNS]
+                                                    for r in found.unverified]))
+    atomic_write_text(store.path / "rules.json", json.dumps(rules_json(found), indent=1) + "\n")
+    rows = motif_rows(annotation)
+    verified = [rows[name] for name, status in found.motif_status.items() if status == "verified"]
+    others = [rows[name] + [status] for name, status in found.motif_status.items() if status != "verified"]
+    atomic_write_text(store.path / "motifs.tsv", tsv_text(NETWORK_COLUMNS, verified))
+    atomic_write_text(store.path / "motifs_unverified.tsv", tsv_text(NETWORK_COLUMNS + ["status"], others))
+    store.record("rules", {**found.parameters, "n_rules": len(found.rules)})

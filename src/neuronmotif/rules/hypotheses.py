@@ -1,0 +1,235 @@
+"""Hypotheses from the neurons: which network motifs, alone or in adjacent pairs, the model may rely on.
+
+* every network motif (``motifs.meme``) is a single-motif hypothesis, held by the neurons whose
+  dictionaries hold one of its members;
+* the network motifs are sorted into **units** and the rest (:func:`decompose`): a short unnamed motif
+  inside a longer one is its fragment (the 4-bp halves layer-1 neurons see of a 10-bp site); a long
+  motif that holds two or more units side by side is a composite (a deep CRM segment spanning a pair);
+  a long motif holding one named unit and named as it is a longer copy;
+* every two units adjacent in a syntax tree, or inside a composite, are a pair hypothesis, supported
+  by the sequences of the CRMs that hold them. Order and strands are not taken from the trees: the
+  model is asked about every order and strand (:mod:`~neuronmotif.rules.verdicts`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..annotation import Annotation, NetworkMotif
+from ..motifs.similarity import aligned_columns, compare
+
+#: TOMTOM p-value below which a unit aligned wholly inside a longer motif is a site of it
+FRAGMENT_P = 1e-3
+#: motifs narrower than this (bp) are fragments wherever they align inside a longer motif at p < SHORT_P
+#: (a 4-bp "name" is no evidence)
+MIN_UNIT_WIDTH = 6
+SHORT_P = 0.05
+#: TOMTOM p-value below which two units are similar (rules that differ only by them are repeats)
+SIMILAR_P = 0.01
+
+
+@dataclass
+class PairHypothesis:
+    """Two network motifs adjacent in the syntax trees of some neurons.
+
+    Attributes
+    ----------
+    motifs : tuple of str
+        Network motif ids, sorted (the pair is unordered here).
+    neurons : set of (layer, neuron)
+    support : int
+        Sequences of the CRMs that hold the two adjacent (a CRM counts its n_sequences).
+    """
+
+    motifs: tuple[str, str]
+    neurons: set[tuple[int, int]] = field(default_factory=set)
+    support: int = 0
+
+
+def holders(motif: NetworkMotif) -> set[tuple[int, int]]:
+    """(layer, neuron) of every neuron whose dictionary holds a member of ``motif``."""
+    return {(m.layer, m.neuron) for m in motif.members}
+
+
+@dataclass(frozen=True)
+class Site:
+    """A unit motif found inside a longer network motif.
+
+    Attributes
+    ----------
+    motif : str
+        Network motif id of the unit.
+    strand : str
+        '+' when the unit reads forward in the longer motif.
+    start : int
+        Column of the longer motif where the unit starts (may be -1 or reach one column past its end).
+    """
+
+    motif: str
+    strand: str
+    start: int
+
+
+@dataclass
+class Units:
+    """How the network motifs relate: units, and what every other motif is made of.
+
+    Attributes
+    ----------
+    composites : dict of str -> list of Site
+        Motifs that hold two or more units side by side (a CRM segment spanning several sites),
+        with the units in order.
+    folded : dict of str -> str
+        Motif -> the unit it is folded into, with the reason ('fragment of G3', 'longer copy of G2').
+    """
+
+    composites: dict[str, list[Site]] = field(default_factory=dict)
+    folded: dict[str, str] = field(default_factory=dict)
+    similar: dict[str, set[str]] = field(default_factory=dict)
+
+    def parts(self, motif: str) -> list[str]:
+        """The units a network motif stands for: itself, the unit it is folded into, or its sites."""
+        if motif in self.composites:
+            return [s.motif for s in self.composites[motif]]
+        if motif in self.folded:
+            return self.parts(self.folded[motif].split()[-1])
+        return [motif]
+
+    def alike(self, a: str, b: str) -> bool:
+        """Whether two units are the same or similar motifs."""
+        return a == b or b in self.similar.get(a, set())
+
+
+def _sites(ppm: np.ndarray, units: list[NetworkMotif], p_max: float, max_sites: int = 6) -> list[Site]:
+    """Units found in ``ppm`` (4, w) by TOMTOM at p < ``p_max``, masking each site's columns before the next."""
+    masked = ppm.copy()
+    width = ppm.shape[1]
+    found: list[Site] = []
+    for _ in range(max_sites if units else 0):
+        cmp = compare([masked], [u.representative.ppm for u in units])
+        best = None
+        for j, unit in enumerate(units):
+            w = unit.representative.width
+            start = int(-cmp.offset[0, j])
+            if (cmp.p[0, j] < p_max and cmp.overlap[0, j] >= w - 1 and start >= -1 and start + w <= width + 1
+                    and (best is None or cmp.p[0, j] < cmp.p[0, best[0]])):
+                best = (j, start)
+        if best is None:
+            break
+        j, start = best
+        found.append(Site(units[j].name, str(cmp.strand[0, j]), start))
+        masked[:, max(0, start): start + units[j].representative.width] = 0.25
+    return sorted(found, key=lambda s: s.start)
+
+
+def decompose(annotation: Annotation) -> Units:
+    """Units, composites, fragments and copies among the network motifs (shortest first).
+
+    A motif is compared (TOMTOM) with the units found so far, repeatedly, masking each site found (the
+    named units first; the unnamed ones only when no named unit lies inside):
+
+    * units narrower than :data:`MIN_UNIT_WIDTH` inside it (p < :data:`SHORT_P`) are its **fragments**;
+    * two or more wider units inside it: a **composite** (a CRM segment spanning several sites);
+    * one wider unit, unnamed, inside a named or 2-bp longer motif: the unit is a **fragment** of the
+      motif, which becomes a unit in its place;
+    * one named unit inside a motif that is unnamed, or whose best known match lies on the unit's site
+      (a relative of the unit's TF, read with flanks): the motif is a **longer copy** of it;
+    * otherwise the motif is a unit of its own.
+
+    Units that TOMTOM aligns at p < :data:`SIMILAR_P` over half the shorter are **similar**.
+    """
+    names = {g.name: _name(annotation, g) for g in annotation.network}
+    by_name = {g.name: g for g in annotation.network}
+    out = Units()
+    units: list[NetworkMotif] = []
+    for motif in sorted(annotation.network, key=lambda g: (g.representative.width, int(g.name[1:]))):
+        ppm = motif.representative.ppm
+        if motif.representative.width >= MIN_UNIT_WIDTH:
+            short = [u for u in units if u.representative.width < MIN_UNIT_WIDTH]
+            for site in _sites(ppm, short, SHORT_P):
+                out.folded[site.motif] = f"fragment of {motif.name}"
+            units = [u for u in units if u.name not in out.folded]
+        wide = [u for u in units if u.representative.width >= MIN_UNIT_WIDTH]
+        sites = _sites(ppm, [u for u in wide if names[u.name]], FRAGMENT_P)
+        named = bool(sites)
+        sites = sites or _sites(ppm, [u for u in wide if not names[u.name]], FRAGMENT_P)
+        if len(sites) >= 2:
+            out.composites[motif.name] = sites
+            continue
+        if len(sites) == 1 and not named:
+            out.folded[sites[0].motif] = f"fragment of {motif.name}"
+            units = [u for u in units if u.name != sites[0].motif]
+        elif len(sites) == 1 and (not names[motif.name]
+                                  or _named_at_site(annotation, motif, sites[0], by_name[sites[0].motif])):
+            out.folded[motif.name] = f"longer copy of {sites[0].motif}"
+            continue
+        units.append(motif)
+    out.similar = _similar(units)
+    return out
+
+
+def _named_at_site(annotation: Annotation, motif: NetworkMotif, site: Site, unit: NetworkMotif) -> bool:
+    """Whether ``motif``'s best known match covers at least half of the unit's site inside it."""
+    best = annotation.best_match(motif.representative)
+    if best is None:
+        return False
+    start, end = aligned_columns(best.offset, best.target_width)
+    width = unit.representative.width
+    overlap = min(end, site.start + width) - max(start, site.start)
+    return 2 * overlap >= min(width, end - start)
+
+
+def _similar(units: list[NetworkMotif]) -> dict[str, set[str]]:
+    if len(units) < 2:
+        return {}
+    cmp = compare([u.representative.ppm for u in units], [u.representative.ppm for u in units])
+    widths = np.array([u.representative.width for u in units])
+    shorter = np.minimum(widths[:, None], widths[None, :])
+    hit = (cmp.p < SIMILAR_P) & (2 * cmp.overlap >= shorter)
+    hit = hit | hit.T
+    return {u.name: {units[j].name for j in np.flatnonzero(hit[i]) if j != i} for i, u in enumerate(units)}
+
+
+def _name(annotation: Annotation, motif: NetworkMotif) -> str:
+    best = annotation.best_match(motif.representative)
+    return best.target_name if best else ""
+
+
+def pair_hypotheses(annotation: Annotation, units: Units) -> list[PairHypothesis]:
+    """Every two units adjacent in a syntax tree or inside a composite motif, most supported first.
+
+    Adjacent slots of a combination give every pair of a unit of the one and a unit of the other (the
+    model decides order and strand); a composite gives its adjacent sites. Support: the sequences of
+    the CRMs holding them.
+    """
+    network = {m.name: g.name for g in annotation.network for m in g.members}
+    found: dict[tuple[str, str], PairHypothesis] = {}
+
+    def add(a: str, b: str, neuron: tuple[int, int], support: int) -> None:
+        hyp = found.setdefault(tuple(sorted((a, b))), PairHypothesis(tuple(sorted((a, b)))))
+        hyp.neurons.add(neuron)
+        hyp.support += support
+
+    for layer, lm in sorted(annotation.layers.items()):
+        crms = {r.neuron: r.crms for r in lm.neurons}
+        for neuron, dictionary in sorted(lm.dictionaries.items()):
+            for m in dictionary.motifs:
+                parts = units.parts(network[m.name]) if m.name in network else []
+                weight = sum(crms[neuron][o.segment.crm_index].n_sequences for o in m.occurrences)
+                for a, b in zip(parts, parts[1:], strict=False):
+                    add(a, b, (layer, neuron), weight)
+            names = [m.name for m in dictionary.motifs]
+            for combo in lm.combinations.get(neuron, []):
+                for j in range(len(combo.keys) - 1):
+                    left, right = (names[combo.keys[j + k][0]] for k in (0, 1))
+                    if left not in network or right not in network:
+                        continue
+                    holding = [m for m in combo.members if j in m.slots and j + 1 in m.slots]
+                    weight = sum(crms[neuron][m.crm_index].n_sequences for m in holding)
+                    for a in set(units.parts(network[left])):
+                        for b in set(units.parts(network[right])):
+                            if holding:
+                                add(a, b, (layer, neuron), weight)
+    return sorted(found.values(), key=lambda h: (-h.support, -len(h.neurons), h.motifs))

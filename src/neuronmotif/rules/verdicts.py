@@ -1,0 +1,274 @@
+"""Verdicts from the model: does a motif, or a pair at some spacing, move the neurons and outputs?
+
+For a single motif, both strands are inserted at the placements the neurons accept and the response of
+each readout is measured (:func:`measure_motif`). For a pair, every order and strand is inserted at every
+gap from half the shorter motif's overlap to the readout neurons' receptive field, together and each
+motif alone (:func:`measure_pair`):
+
+* the **interaction** of a configuration is ``together - first alone - second alone`` (each a paired
+  difference with the background), the part of the response that needs both motifs;
+* the readout that judges is the model output with the largest peak interaction (a neuron when the
+  model's head does not run); its curve over gaps is kept;
+* the **range** is the contiguous run of gaps around the peak whose interaction is at least
+  ``half_max`` of the peak and not significantly lower than the peak's on the same backgrounds (a
+  one-bp dip inside is bridged; :func:`gap_span`): one gap is a hard spacing, more a flexible one;
+* the **test** repeats the peak configuration on fresh backgrounds and fresh instances and asks whether
+  the mean interaction (pairs) or the mean response (motifs) exceeds 0 (one-sided t-test); its
+  ``cooperativity`` is the mean interaction over the mean response together.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..model import DNAModel
+from .config import RulesConfig
+from .insertion import Bench, Scan, paired_effects, scan_pair, scan_single
+
+#: one-sided p below which a readout counts as driven by a rule
+DRIVEN_P = 0.01
+#: a gap with at least this share of the peak's interaction is in the range even if significantly lower
+NEAR_PEAK = 0.75
+
+
+@dataclass
+class Verdict:
+    """What the model says about one arrangement (one motif, or two in order, each on a strand).
+
+    Attributes
+    ----------
+    motifs : tuple of str
+        Network motif ids in order.
+    strands : tuple of str
+    readout : str
+        The readout that judges ('output <t>' or 'L<l>_N<n>').
+    effect : float
+        Mean response together at the peak configuration on fresh backgrounds (readout units).
+    p_value : float
+        One-sided test of the interaction (pairs) or of the response (motifs) at the peak.
+    gap_range : tuple of int or None
+        Pairs: (min, max) bp between the motifs' edges where the pair works.
+    peak_gap : int or None
+    cooperativity : float or None
+        Pairs: mean interaction / mean response together, at the peak.
+    driven : dict of str -> float
+        Readouts with a significant response (interaction for pairs), with its mean.
+    curve : dict
+        'gaps' and, per output and the judging readout, 'together' and 'interaction' over gaps;
+        'alone' the mean of the two motifs alone (pairs).
+    start : int
+        The peak configuration's start (-1: random phase near the centre).
+    """
+
+    motifs: tuple[str, ...]
+    strands: tuple[str, ...]
+    readout: str
+    effect: float
+    p_value: float
+    gap_range: tuple[int, int] | None = None
+    peak_gap: int | None = None
+    cooperativity: float | None = None
+    driven: dict[str, float] = field(default_factory=dict)
+    curve: dict = field(default_factory=dict)
+    start: int = -1
+
+
+def rng_for(config: RulesConfig, *key: object) -> np.random.Generator:
+    """A generator that depends only on the seed and a stable key (the same hypothesis, the same draws)."""
+    return np.random.default_rng([config.seed, zlib.crc32("|".join(map(str, key)).encode())])
+
+
+class Benches:
+    """Benches by (readout layers, backgrounds), built once per run: every hypothesis read by the same
+    layers shares the same backgrounds (common random numbers) and their baseline pass.
+
+    Every neuron of those layers is read; a verdict keeps those that hold the hypothesis.
+    """
+
+    def __init__(self, model: DNAModel, config: RulesConfig):
+        self.model = model
+        self.config = config
+        self._made: dict[tuple, Bench] = {}
+
+    def get(self, neurons: list[tuple[int, int]], n: int, purpose: str = "scan") -> Bench:
+        layers = tuple(sorted({layer for layer, _ in neurons}))
+        key = (layers, n, purpose)
+        if key not in self._made:
+            everyone = [(layer, c) for layer in layers for c in range(self.model.layer(layer).out_channels)]
+            self._made[key] = Bench(self.model, everyone, n, rng_for(self.config, "backgrounds", *key),
+                                    self.config.gc)
+        return self._made[key]
+
+    @property
+    def evaluated(self) -> int:
+        return sum(b.evaluated for b in self._made.values())
+
+
+def _judge(scores: np.ndarray, bench: Bench, neurons: list[tuple[int, int]]) -> int:
+    """Column of the judging readout: the output with the largest peak score, else the holding neuron's."""
+    outputs = bench.readouts.output_columns
+    if len(outputs):
+        columns = outputs
+    else:
+        held = {f"L{layer}_N{n}" for layer, n in neurons}
+        columns = np.array([i for i, name in enumerate(bench.readouts.names) if name in held])
+    return int(columns[np.argmax(scores.max(axis=0)[columns])])
+
+
+def _one_sided(values: np.ndarray) -> np.ndarray:
+    """One-sided p (mean > 0) of each column of (N, R) paired differences."""
+    from scipy.stats import ttest_1samp
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = ttest_1samp(values, 0.0, axis=0, alternative="greater").pvalue
+    return np.where(np.isfinite(p), p, 1.0)
+
+
+def _driven(values: np.ndarray, bench: Bench, neurons: list[tuple[int, int]]) -> dict[str, float]:
+    """Outputs and ``neurons`` whose mean response (N, R) exceeds 0 at p < DRIVEN_P / (their number)."""
+    names = set(bench.readouts.names[i] for i in bench.readouts.output_columns)
+    names |= {f"L{layer}_N{n}" for layer, n in neurons}
+    columns = [i for i, name in enumerate(bench.readouts.names) if name in names]
+    p = _one_sided(values[:, columns])
+    means = values[:, columns].mean(axis=0)
+    cut = DRIVEN_P / max(1, len(columns))
+    return {bench.readouts.names[c]: round(float(means[k]), 4) for k, c in enumerate(columns) if p[k] < cut}
+
+
+def measure_motif(benches: Benches, motif: str, ppm: np.ndarray, neurons: list[tuple[int, int]]) -> Verdict:
+    """Insert one network motif alone (both strands) and judge its effect.
+
+    Parameters
+    ----------
+    ppm : np.ndarray, shape (4, w)
+        The motif as written in ``motifs.meme``.
+    neurons : list of (layer, neuron)
+        The neurons that hold it.
+    """
+    config = benches.config
+    bench = benches.get(neurons, config.n_backgrounds)
+    scans = {s: scan_single(bench, ppm, s, rng_for(config, "scan", motif, s)) for s in "+-"}
+    judges = {s: _judge(scans[s].together, bench, neurons) for s in "+-"}
+    strand = max("+-", key=lambda s: (scans[s].together[:, judges[s]].max(), s == "+"))
+    scan, judge = scans[strand], judges[strand]
+    best = int(np.argmax(scan.together[:, judge]))
+    test = benches.get(neurons, config.n_test, "test")
+    together, _ = paired_effects(test, [(ppm, strand, 0)], rng_for(config, "test", motif, strand),
+                                 int(scan.starts[best]))
+    return Verdict((motif,), (strand,), bench.readouts.names[judge], float(together[:, judge].mean()),
+                   float(_one_sided(together[:, [judge]])[0]), driven=_driven(together, test, neurons),
+                   start=int(scan.starts[best]))
+
+
+def gap_span(gaps: np.ndarray, each: np.ndarray, half_max: float, p_lower: float = 0.01) -> tuple[int, int, int]:
+    """(low, high, peak) of the gaps where a pair works as well as at its peak.
+
+    Parameters
+    ----------
+    gaps : np.ndarray, shape (G,)
+        Sorted gaps (bp).
+    each : np.ndarray, shape (G, N)
+        The interaction at each gap's best configuration on each background (the same backgrounds).
+    half_max : float
+        A gap's mean must reach this share of the peak's.
+    p_lower : float
+        A gap under :data:`NEAR_PEAK` of the peak whose interaction is lower than the peak's on the same
+        backgrounds at this one-sided p-value (paired t-test) is out: a hard spacing's neighbours that
+        keep 60-70% of the response are not where the pair works, while a flexible range's plateau,
+        within a quarter of its peak, is kept whatever the noise.
+
+    The range is the contiguous run around the peak of gaps that pass both; a single gap that fails
+    between two that pass is bridged.
+    """
+    means = each.mean(axis=1)
+    peak = int(np.argmax(means))
+    lower = _one_sided((each[peak][None, :] - each).T)
+    ok = (means >= half_max * means[peak]) & ((lower >= p_lower) | (means >= NEAR_PEAK * means[peak]))
+    ok[peak] = True
+    low = high = peak
+    while low > 0 and (ok[low - 1] or (low > 1 and ok[low - 2])):
+        low -= 1 if ok[low - 1] else 2
+    while high < len(gaps) - 1 and (ok[high + 1] or (high < len(gaps) - 2 and ok[high + 2])):
+        high += 1 if ok[high + 1] else 2
+    return int(gaps[low]), int(gaps[high]), int(gaps[peak])
+
+
+def _per_gap(scan: Scan, column: int) -> tuple[np.ndarray, np.ndarray]:
+    """(gaps (G,), row of the best configuration at each gap (G,)) by interaction on ``column``."""
+    gaps = np.unique(scan.gaps)
+    rows = np.array([np.flatnonzero(scan.gaps == g)[np.argmax(scan.interaction[scan.gaps == g, column])]
+                     for g in gaps])
+    return gaps, rows
+
+
+def _pair_scan(benches: Benches, first: tuple[str, np.ndarray, str], second: tuple[str, np.ndarray, str],
+               neurons: list[tuple[int, int]], n: int) -> tuple[Bench, Scan] | None:
+    model, config = benches.model, benches.config
+    layers = tuple(sorted({l for l, _ in neurons}))
+    bench = benches.get(neurons, n)
+    wa, wb = first[1].shape[1], second[1].shape[1]
+    # judged by an output, the whole model's receptive field; by a neuron, the holding neurons'
+    seen = len(model.layers) if bench.readouts.n_outputs else max(layers)
+    reach = min(bench.length, model.layer(seen).rf)
+    low = -(min(wa, wb) // 2)
+    if reach - wa - wb < low:
+        return None
+    key = (first[0], first[2], second[0], second[2], n)
+    scan = scan_pair(bench, (first[1], first[2]), (second[1], second[2]), range(low, reach - wa - wb + 1),
+                     rng_for(config, "scan", *key), config.scan_budget)
+    return (bench, scan) if len(scan.gaps) else None
+
+
+def screen_pair(benches: Benches, first: tuple[str, np.ndarray, str], second: tuple[str, np.ndarray, str],
+                neurons: list[tuple[int, int]]) -> float | None:
+    """The peak interaction of a quick scan on ``n_screen`` backgrounds (None: the pair does not fit)."""
+    found = _pair_scan(benches, first, second, neurons, benches.config.n_screen)
+    if found is None:
+        return None
+    bench, scan = found
+    return float(scan.interaction[:, _judge(scan.interaction, bench, neurons)].max())
+
+
+def measure_pair(benches: Benches, first: tuple[str, np.ndarray, str], second: tuple[str, np.ndarray, str],
+                 neurons: list[tuple[int, int]]) -> Verdict | None:
+    """Insert two network motifs in order, each on its strand, at every gap; judge where they cooperate.
+
+    Parameters
+    ----------
+    first, second : (motif id, PPM (4, w), strand)
+    neurons : list of (layer, neuron)
+        The neurons that hold the pair; their largest receptive field bounds the gaps.
+
+    Returns
+    -------
+    Verdict, or None when the pair does not fit in the neurons' receptive field.
+    """
+    config = benches.config
+    found = _pair_scan(benches, first, second, neurons, config.n_backgrounds)
+    if found is None:
+        return None
+    bench, scan = found
+    wa = first[1].shape[1]
+    key = (first[0], first[2], second[0], second[2])
+    judge = _judge(scan.interaction, bench, neurons)
+    gaps, rows = _per_gap(scan, judge)
+    lo, hi, peak = gap_span(gaps, scan.interaction_each[rows, :, judge], config.half_max)
+    start = int(scan.starts[rows[np.searchsorted(gaps, peak)]])
+    test = benches.get(neurons, config.n_test, "test")
+    together, interaction = paired_effects(test, [(first[1], first[2], 0), (second[1], second[2], wa + peak)],
+                                           rng_for(config, "test", *key), start)
+    effect = float(together[:, judge].mean())
+    coop = float(interaction[:, judge].mean() / effect) if effect > 0 else 0.0
+    curve = {"gaps": gaps.tolist(), "readouts": {}}
+    for column in sorted({judge, *bench.readouts.output_columns.tolist()}):
+        g, r = _per_gap(scan, column)
+        curve["readouts"][bench.readouts.names[column]] = {
+            "together": np.round(scan.together[r, column], 4).tolist(),
+            "interaction": np.round(scan.interaction[r, column], 4).tolist(),
+            "alone": np.round(scan.alone[r, :, column].sum(axis=1), 4).tolist()}
+    return Verdict((first[0], second[0]), (first[2], second[2]), bench.readouts.names[judge], effect,
+                   float(_one_sided(interaction[:, [judge]])[0]), (lo, hi), peak, coop,
+                   _driven(interaction, test, neurons), curve, start)

@@ -1,0 +1,130 @@
+"""The network's grammar as ranked rules, verified by inserting motifs into backgrounds (issue #14).
+
+Claims about trained models hold on every seed of ``PAIR_SEEDS`` and ``FLEXIBLE_SEEDS``; the rules are read
+in the planted frame by the benchmark's scorer (:mod:`nmbench.rule_scoring`), which aligns each rule's
+network motifs to the planted matrices.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import ESRRB, FLEXIBLE_SEEDS, FOXA2, KLF1, PAIR_SEEDS
+from helpers.cli import invoke
+from neuronmotif.annotate import annotate
+from neuronmotif.datasets.demo import planted_database
+from neuronmotif.datasets.simulate import Grammar
+from neuronmotif.model import DNAModel
+from neuronmotif.motifs import jaspar_motif
+from neuronmotif.rules import RulesConfig, find_rules
+from neuronmotif.rules.files import RULE_COLUMNS, rule_row
+from neuronmotif.rules.verdicts import gap_span
+from neuronmotif.store import read_meme, read_tsv
+from nmbench.rule_scoring import read_rules, score_rules
+
+HARD = Grammar("ESRRB-3bp-KLF1", [ESRRB, KLF1], [(3, 3)])
+FLEXIBLE = Grammar("FOXA2-2to6bp-FOXA2", [FOXA2, FOXA2], [(2, 6)])
+
+
+@pytest.mark.parametrize("seed", PAIR_SEEDS)
+def test_hard_pair_is_the_top_rule_with_its_exact_gap_and_nothing_false_above_it(pair_runs, pair_models, seed):
+    out, _ = pair_runs(seed)
+    rules = read_rules(out, planted_database(pair_models(seed)[1]))
+    found = score_rules(rules, [HARD], top=5)
+    rule = found.found[HARD.name]
+    assert rule is not None and rule.rank == 1, [r.label for r in rules]
+    assert found.spacing_ok[HARD.name], f"planted ESRRB -3 bp- KLF1, rule {rule.label} reads {rule.gap} bp"
+    assert not found.false_top, [r.label for r in found.false_top]
+
+
+@pytest.mark.parametrize("seed", FLEXIBLE_SEEDS)
+def test_flexible_tandem_pair_is_a_top_rule_with_its_range(flexible_runs, flexible_pair_models, seed):
+    """FOXA2 -2..6 bp- FOXA2 (tandem): the model's own range, both ends within 1 bp, with no neuron voting."""
+    out = flexible_runs(seed)
+    rules = read_rules(out, planted_database(flexible_pair_models(seed)[1]))
+    found = score_rules(rules, [FLEXIBLE], top=5)
+    rule = found.found[FLEXIBLE.name]
+    assert rule is not None and rule.rank <= 2, [r.label for r in rules]
+    assert found.spacing_ok[FLEXIBLE.name], f"planted 2-6 bp, rule {rule.label} reads {rule.gap} bp"
+    assert not found.false_top, [r.label for r in found.false_top]
+
+
+def test_rule_files_name_motifs_of_motifs_meme_and_every_column(pair_runs):
+    out, _ = pair_runs(PAIR_SEEDS[0])
+    rows = read_tsv(out / "rules.tsv")
+    assert rows and list(rows[0]) == RULE_COLUMNS
+    written = read_meme(out / "motifs.meme")
+    listed = {r["motif"] for r in read_tsv(out / "motifs.tsv")}
+    for row in rows:
+        for motif in row["motifs"].split(";"):
+            assert motif in written and motif in listed, f"{row['rule']} names {motif}, not a verified motif"
+        assert 0 <= float(row["q_value"]) < 0.05 and float(row["effect"]) > 0
+    doc = json.loads((out / "rules.json").read_text())
+    assert doc["seed"] == 0 and "versions" in doc and doc["parameters"]["n_backgrounds"] > 0
+    pair = next(r for r in doc["rules"] if len(r["motifs"]) == 2)
+    curve = pair["curve"]["readouts"][pair["readout"]]
+    assert len(curve["interaction"]) == len(pair["curve"]["gaps"]) > 5
+    peak = pair["curve"]["gaps"][int(np.argmax(curve["interaction"]))]
+    assert pair["gap"][0] <= peak <= pair["gap"][1]
+    unverified = {r["motif"]: r["status"] for r in read_tsv(out / "motifs_unverified.tsv")}
+    assert not listed & set(unverified) and all(s != "verified" for s in unverified.values())
+
+
+def test_rules_are_deterministic_for_a_run_directory_and_seed(pair_runs, pair_models):
+    out, _ = pair_runs(PAIR_SEEDS[0])
+    annotation = annotate(out, write=False)
+    model = DNAModel(pair_models(PAIR_SEEDS[0])[0])
+    first, second = (find_rules(annotation, model, RulesConfig()) for _ in range(2))
+    assert [rule_row(r) for r in first.rules] == [rule_row(r) for r in second.rules]
+    assert first.motif_status == second.motif_status
+
+
+def test_a_hard_peak_is_one_gap_and_a_plateau_is_a_range():
+    rng = np.random.default_rng(0)
+    gaps = np.arange(-2, 12)
+    noise = rng.normal(0, 0.3, (len(gaps), 64))
+    hard = np.where(gaps == 4, 6.0, np.where(abs(gaps - 4) == 1, 4.0, 0.2))[:, None] + noise
+    assert gap_span(gaps, hard, 0.5)[:2] == (4, 4), "neighbours keeping 2/3 of a sharp peak joined its range"
+    plateau = np.where((gaps >= 2) & (gaps <= 6), 5.0, 0.1)[:, None] + noise
+    assert gap_span(gaps, plateau, 0.5)[:2] == (2, 6)
+
+
+def test_grammar_command_verifies_rules_with_the_model_and_drops_stale_ones(pair_runs, pair_models, tmp_path):
+    import shutil
+
+    import torch
+
+    out, _ = pair_runs(PAIR_SEEDS[0])
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy)
+    weights = tmp_path / "w.pt"
+    torch.save(pair_models(PAIR_SEEDS[0])[0].state_dict(), weights)
+    (tmp_path / "cnn.py").write_text("from neuronmotif.datasets.models import BassetLike\n")
+    model = f"{tmp_path / 'cnn.py'}:BassetLike"
+    kwargs = '{"n_tasks": 1, "channels": [8, 8, 8]}'
+    result = invoke("grammar", copy, model, "--weights", weights, "--model-kwargs", kwargs, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "R1" in result.output and "KLF1" in result.output
+    assert read_tsv(copy / "rules.tsv") == read_tsv(out / "rules.tsv")
+    result = invoke("grammar", copy, "--quiet")
+    assert result.exit_code == 0 and "pass the run's MODEL" in result.output
+    assert not (copy / "rules.tsv").exists()
+    other = tmp_path / "other.pt"
+    torch.save({k: v * 2 if v.is_floating_point() else v
+                for k, v in pair_models(PAIR_SEEDS[0])[0].state_dict().items()}, other)
+    result = invoke("grammar", copy, model, "--weights", other, "--model-kwargs", kwargs, "--quiet")
+    assert result.exit_code != 0 and "not the model that made" in result.output
+
+
+def test_a_composite_network_motif_is_split_into_its_units():
+    from helpers.toy_annotation import annotation_with_network
+
+    klf1, esrrb = jaspar_motif(KLF1)[1], jaspar_motif(ESRRB)[1]
+    composite = np.concatenate([esrrb, np.full((4, 3), 0.25), klf1], axis=1)
+    annotation = annotation_with_network({"G1": esrrb, "G2": klf1, "G3": composite})
+    from neuronmotif.rules.hypotheses import decompose
+
+    units = decompose(annotation)
+    assert [s.motif for s in units.composites["G3"]] == ["G1", "G2"]
+    assert units.composites["G3"][1].start - (units.composites["G3"][0].start + esrrb.shape[1]) == 3
