@@ -231,14 +231,21 @@ class DNAModel:
         return self._input_length
 
     def _head_runs(self, length: int) -> bool:
-        x = torch.zeros(2, 4, length, device=self.device)
-        x[:, 0] = 1.0
-        try:
-            with torch.no_grad():
-                y = self._graph_module(self.to_model_input(x))
-        except Exception:  # noqa: BLE001 - any failure means the head needs another length
-            return False
-        return torch.is_tensor(y)
+        """Whether the whole model runs at ``length`` and gives as many outputs as at the receptive field
+        (a flattening head gives more: it reads positions)."""
+        sizes = []
+        for n in (self.layers[-1].rf, length):
+            x = torch.zeros(2, 4, n, device=self.device)
+            x[:, 0] = 1.0
+            try:
+                with torch.no_grad():
+                    y = self._graph_module(self.to_model_input(x))
+            except Exception:  # noqa: BLE001 - any failure means the head needs another length
+                return False
+            if not torch.is_tensor(y):
+                return False
+            sizes.append(y[0].numel())
+        return sizes[0] == sizes[1]
 
     def probe(self, x: torch.Tensor, layers: Sequence[int]) -> tuple[dict[int, torch.Tensor], torch.Tensor | None]:
         """Feature maps of several layers and the model's outputs, in one pass of the whole model.

@@ -135,7 +135,8 @@ def decompose(annotation: Annotation) -> Units:
     * one wider unit, unnamed, inside a named or 2-bp longer motif: the unit is a **fragment** of the
       motif, which becomes a unit in its place;
     * one named unit inside a motif that is unnamed, or whose best known match lies on the unit's site
-      (a relative of the unit's TF, read with flanks): the motif is a **longer copy** of it;
+      (a relative of the unit's TF, read with flanks): the two are copies of one site, and the one held
+      by more neurons (then: the better named) stands for both;
     * otherwise the motif is a unit of its own.
 
     Units that TOMTOM aligns at p < :data:`SIMILAR_P` over half the shorter are **similar**.
@@ -163,11 +164,21 @@ def decompose(annotation: Annotation) -> Units:
             units = [u for u in units if u.name != sites[0].motif]
         elif len(sites) == 1 and (not names[motif.name]
                                   or _named_at_site(annotation, motif, sites[0], by_name[sites[0].motif])):
-            out.folded[motif.name] = f"longer copy of {sites[0].motif}"
-            continue
+            inner = by_name[sites[0].motif]
+            if _support(annotation, inner) >= _support(annotation, motif):
+                out.folded[motif.name] = f"longer copy of {inner.name}"
+                continue
+            out.folded[inner.name] = f"shorter copy of {motif.name}"
+            units = [u for u in units if u.name != inner.name]
         units.append(motif)
     out.similar = _similar(units)
     return out
+
+
+def _support(annotation: Annotation, motif: NetworkMotif) -> tuple[int, float]:
+    """(neurons holding it, -q of its best known match): which of two copies of one site stands for both."""
+    best = annotation.best_match(motif.representative)
+    return len(holders(motif)), -(best.q_value if best else 1.0)
 
 
 def _named_at_site(annotation: Annotation, motif: NetworkMotif, site: Site, unit: NetworkMotif) -> bool:

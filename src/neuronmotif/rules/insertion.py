@@ -21,6 +21,7 @@ A **placement** puts a motif at a start per background (shape (N,)). Two modes:
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,6 +82,7 @@ class Bench:
         self.readouts = Readouts(neurons, 0 if outputs is None else outputs.shape[1])
         self._base_maps = maps
         self._base_outputs = outputs
+        self._profiles: dict[bytes, np.ndarray] = {}
         self.evaluated = 0
 
     @property
@@ -112,6 +114,22 @@ class Bench:
                 outputs.append(out)
         return ({layer: torch.cat(v) for layer, v in maps.items()},
                 torch.cat(outputs) if has_outputs and outputs else None)
+
+    def profile(self, ppm: np.ndarray) -> np.ndarray:
+        """Mean response (over the outputs, else every neuron) to the (4, w) motif alone at every start, (L - w + 1,).
+
+        Computed once per motif and bench, with instances drawn from a generator seeded by the matrix.
+        """
+        key = ppm.tobytes()
+        if key not in self._profiles:
+            rng = np.random.default_rng(zlib.crc32(key))
+            instances = ppm_instances(ppm, self.n, rng)
+            free = self.length - ppm.shape[1] + 1
+            tokens = np.concatenate([insert(self.backgrounds, [(instances, np.full(self.n, s))]) for s in range(free)])
+            reads = self.read(tokens, np.tile(np.arange(self.n), free)).reshape(free, self.n, -1)
+            columns = self.readouts.output_columns if self.readouts.n_outputs else slice(None)
+            self._profiles[key] = reads[:, :, columns].mean(axis=(1, 2))
+        return self._profiles[key]
 
     def read(self, tokens: np.ndarray, background: np.ndarray) -> np.ndarray:
         """Responses (M, R) of inserted sequences ``tokens`` (M, L) built on backgrounds ``background`` (M,)."""
@@ -213,7 +231,7 @@ def scan_pair(bench: Bench, first: tuple[np.ndarray, str], second: tuple[np.ndar
     ia, ib = ppm_instances(a, bench.n, rng), ppm_instances(b, bench.n, rng)
     n_gaps = max(1, len(gaps))
     budget_starts = max(1, budget // (3 * bench.n * n_gaps))
-    profiles = _profiles(bench, ia, ib) if bench.positional() else None
+    profiles = _profiles(bench, a, b) if bench.positional() else None
     rows_gap, rows_start, parts = [], [], []
     for gap in gaps:
         configs = (_accepted_starts(bench, profiles, wa + gap, wa + max(gap, -wb) + wb, budget_starts)
@@ -236,16 +254,9 @@ def scan_pair(bench: Bench, first: tuple[np.ndarray, str], second: tuple[np.ndar
                 means[:, 1:].mean(axis=2), per_background)
 
 
-def _profiles(bench: Bench, ia: np.ndarray, ib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean response (over readouts: the outputs, else every neuron) to each motif alone at every start."""
-    columns = bench.readouts.output_columns if bench.readouts.n_outputs else slice(None)
-    out = []
-    for instances in (ia, ib):
-        free = bench.length - instances.shape[1] + 1
-        tokens = np.concatenate([insert(bench.backgrounds, [(instances, np.full(bench.n, s))]) for s in range(free)])
-        reads = bench.read(tokens, np.tile(np.arange(bench.n), free)).reshape(free, bench.n, -1)
-        out.append(reads[:, :, columns].mean(axis=(1, 2)))
-    return out[0], out[1]
+def _profiles(bench: Bench, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean response (over the outputs, else every neuron) to each oriented motif (4, w) alone at every start."""
+    return bench.profile(a), bench.profile(b)
 
 
 def _accepted_starts(bench: Bench, profiles: tuple[np.ndarray, np.ndarray], offset: int, span: int,

@@ -218,7 +218,7 @@ def _pair_scan(benches: Benches, first: tuple[str, np.ndarray, str], second: tup
         return None
     key = (first[0], first[2], second[0], second[2], n)
     scan = scan_pair(bench, (first[1], first[2]), (second[1], second[2]), range(low, reach - wa - wb + 1),
-                     rng_for(config, "scan", *key), config.scan_budget)
+                     rng_for(config, "scan", *key), config.scan_budget * n // config.n_backgrounds)
     return (bench, scan) if len(scan.gaps) else None
 
 
