@@ -128,3 +128,24 @@ def test_a_composite_network_motif_is_split_into_its_units():
     units = decompose(annotation)
     assert [s.motif for s in units.composites["G3"]] == ["G1", "G2"]
     assert units.composites["G3"][1].start - (units.composites["G3"][0].start + esrrb.shape[1]) == 3
+
+
+def test_positives_give_their_dinucleotide_background_and_bad_files_one_line(tmp_path):
+    from neuronmotif.datasets.simulate import CPG_DEPLETED
+    from neuronmotif.errors import NeuronMotifError
+    from neuronmotif.rules.backgrounds import dinucleotide_background
+    from neuronmotif.sequences import decode, random_background
+
+    tokens = random_background(200, 300, 0.5, np.random.default_rng(0), CPG_DEPLETED)
+    fasta = tmp_path / "pos.fa"
+    fasta.write_text("".join(f">s{i}\n{decode(t[:150])}\n{decode(t[150:])}N\n" for i, t in enumerate(tokens)))
+    estimated = np.array(dinucleotide_background(fasta))
+    assert np.abs(estimated - CPG_DEPLETED).max() < 0.02, "the background lost the file's dinucleotide statistics"
+    assert estimated[1, 2] < 0.08, "CpG depletion not kept"
+    for text, message in (("", "holds no sequence"), ("ACGT\n", "no '>' header"), (">a\nNNNN\n", "adjacent")):
+        bad = tmp_path / "bad.fa"
+        bad.write_text(text)
+        with pytest.raises(NeuronMotifError, match=message):
+            dinucleotide_background(bad)
+    result = invoke("grammar", tmp_path, "x.py:Y", "--positives", tmp_path / "missing.fa")
+    assert result.exit_code != 0 and "Traceback" not in result.output

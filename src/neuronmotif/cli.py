@@ -55,6 +55,19 @@ def _model_options(fn: Callable, required: bool = True) -> Callable:
     return fn
 
 
+def _positives_option(fn: Callable) -> Callable:
+    return click.option("--positives", type=click.Path(), default=None,
+                        help="FASTA of sequences the model scores high: rule backgrounds follow their dinucleotide "
+                             "statistics (default: uniform bases).")(fn)
+
+
+def _rules_config(seed: int, positives: str | None):
+    from .rules import RulesConfig
+    from .rules.backgrounds import dinucleotide_background
+
+    return RulesConfig(seed=seed, transitions=dinucleotide_background(positives) if positives else None)
+
+
 def _optional_model_options(fn: Callable) -> Callable:
     return _model_options(fn, required=False)
 
@@ -134,12 +147,13 @@ def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet,
               help="Bits of (smoothed) information that mark a motif column.")
 @click.option("--rules/--no-rules", default=True, show_default=True,
               help="Verify the grammar's rules by inserting them into backgrounds (rules.tsv).")
+@_positives_option
 @click.option("--overwrite", is_flag=True, help="Replace a run directory made with another model or parameters.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
 def run_command(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads, out, layers,
                 seed, max_samples, population, max_iter, patience, exhaustive_max_rf, max_motif_nb, motif_nb,
-                neuron_batch, keep_samples, motif_db, ic_min, rules, overwrite, quiet) -> None:
+                neuron_batch, keep_samples, motif_db, ic_min, rules, positives, overwrite, quiet) -> None:
     """Decipher MODEL into the run directory OUT: sample, demix and build CRMs for every neuron of the
     chosen layers, then name motifs and build the grammar.
 
@@ -161,7 +175,6 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
     from .demix import DemixConfig
     from .motifs import load_motif_db
     from .pipeline import RunConfig, parse_layers, run
-    from .rules import RulesConfig
     from .sample import SamplingConfig
     from .segment import SegmentConfig
 
@@ -176,7 +189,7 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
     annotation = AnnotateConfig(segment=SegmentConfig(ic_min=ic_min), motif_db=motif_db)
     result = run(dna, out, layers=chosen, config=config, overwrite=overwrite, source=model,
                  console=err_console, progress=not quiet, grammar=annotation, motif_db=db,
-                 rules=RulesConfig(seed=seed) if rules else None)
+                 rules=_rules_config(seed, positives) if rules else None)
     print_layer_summary(result.neurons)
     print_motif_summary(result.annotation)
     if result.rules is not None:
@@ -193,10 +206,11 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
               help="Report known-motif matches below this q-value.")
 @click.option("--ic-min", type=click.FloatRange(0, 2), default=1.0, show_default=True,
               help="Bits of (smoothed) information that mark a motif column.")
+@_positives_option
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
 def grammar(out, model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads, motif_db,
-            match_q, ic_min, quiet) -> None:
+            match_q, ic_min, positives, quiet) -> None:
     """(Re)build motif dictionaries, known-motif names and syntax trees of an existing run directory OUT,
     and verify its rules with MODEL (the model the run deciphered, in the same forms as for `run`).
 
@@ -206,7 +220,6 @@ def grammar(out, model, weights, model_kwargs, keras_config, input_layout, alpha
     """
     from .annotate import AnnotateConfig, annotate
     from .pipeline import verify_rules
-    from .rules import RulesConfig
     from .runconfig import limit_threads
     from .segment import SegmentConfig
     from .store import RunDirectory
@@ -222,8 +235,8 @@ def grammar(out, model, weights, model_kwargs, keras_config, input_layout, alpha
     log = None if quiet else _log
     with store.lock():
         annotation = annotate(out, config, log=log)
-        found = verify_rules(store, annotation, dna, RulesConfig(seed=store.manifest().get("seed") or 0), log) \
-            if dna is not None else None
+        found = verify_rules(store, annotation, dna, _rules_config(store.manifest().get("seed") or 0, positives),
+                             log) if dna is not None else None
         if found is None:
             for name in ("rules.tsv", "rules.json", "rules_unverified.tsv"):
                 (store.path / name).unlink(missing_ok=True)

@@ -39,10 +39,17 @@ class RulesConfig:
     subsumed : float
         A single motif is not a rule of its own when a pair that holds it has at least this many times
         its effect on the readout it drives most (it acts through the pair).
+    flank : int
+        Columns of its own CRM added on each side of a motif inserted alone (its segment's cut at 1 bit
+        can lose the weaker ends of the site).
     scan_budget : int
         Sequences per pair arrangement scan (positional models stride their starts to fit it).
     gc : float
         GC content of the uniform backgrounds.
+    transitions : tuple of tuple or None
+        A (4, 4) first-order background (row: base, column: next base), e.g. the dinucleotide
+        statistics of the user's sequences (:func:`~neuronmotif.rules.backgrounds.dinucleotide_background`);
+        None: independent bases at ``gc``.
     seed : int
     """
 
@@ -57,8 +64,10 @@ class RulesConfig:
     min_cooperativity: float = 0.25
     min_share: float = 0.5
     subsumed: float = 2.0
+    flank: int = 2
     scan_budget: int = 60_000
     gc: float = 0.5
+    transitions: tuple | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:

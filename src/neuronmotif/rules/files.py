@@ -8,7 +8,7 @@ import json
 from ..annotation import Annotation
 from ..outputs import NETWORK_COLUMNS, motif_rows
 from ..store import RunDirectory, atomic_write_text, tsv_text
-from .build import Rule, RuleSet
+from .rule import Rule, RuleSet
 
 RULE_COLUMNS = ["rank", "rule", "label", "motifs", "names", "strands", "gap_min", "gap_max", "known_gap_min",
                 "known_gap_max", "spacing", "neurons", "layers", "outputs", "effect", "readout", "cooperativity",

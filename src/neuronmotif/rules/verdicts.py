@@ -98,8 +98,9 @@ class Benches:
         key = (layers, n, purpose)
         if key not in self._made:
             everyone = [(layer, c) for layer in layers for c in range(self.model.layer(layer).out_channels)]
+            transitions = None if self.config.transitions is None else np.array(self.config.transitions)
             self._made[key] = Bench(self.model, everyone, n, rng_for(self.config, "backgrounds", *key),
-                                    self.config.gc)
+                                    self.config.gc, transitions)
         return self._made[key]
 
     @property

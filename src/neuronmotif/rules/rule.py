@@ -1,0 +1,95 @@
+"""What the rule stage reports: one rule (:class:`Rule`) and all of a run's (:class:`RuleSet`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .verdicts import Verdict
+
+
+@dataclass
+class Rule:
+    """One rule of the network's grammar (a row of ``rules.tsv``; columns in the README).
+
+    Attributes
+    ----------
+    verdict : Verdict
+        The model's measurements.
+    names : tuple of str
+        Best known match of each motif ('' when unnamed).
+    known_gap : tuple of int or None
+        (min, max) bp between the edges of the two named known motifs.
+    q_value : float
+    holders : list of (layer, neuron)
+        Neurons whose syntax trees hold the motif or pair.
+    label : str
+    core_gap : int
+        Pairs: bp between the cores of the two motifs at the peak gap (a named motif's known match, else
+        its columns of at least 1 bit); negative when they overlap.
+    rank : int
+        1 for the strongest; 0 when not reported.
+    reason : str
+        Why an unverified rule is not reported ('' for reported rules).
+    """
+
+    verdict: Verdict
+    names: tuple[str, ...]
+    known_gap: tuple[int, int] | None
+    q_value: float
+    holders: list[tuple[int, int]]
+    label: str = ""
+    core_gap: int = 0
+    rank: int = 0
+    reason: str = ""
+
+    @property
+    def rule_id(self) -> str:
+        return f"R{self.rank}" if self.rank else ""
+
+    @property
+    def spacing(self) -> str:
+        gap = self.verdict.gap_range
+        return "" if gap is None else ("hard" if gap[0] == gap[1] else "flexible")
+
+    @property
+    def neurons(self) -> list[str]:
+        """Neurons (of those that hold it) the rule drives, 'L<l>_N<n>'."""
+        held = {f"L{layer}_N{n}" for layer, n in self.holders}
+        return sorted((name for name in self.verdict.driven if name in held), key=_neuron_order)
+
+    @property
+    def outputs(self) -> dict[str, float]:
+        return {k: v for k, v in self.verdict.driven.items() if k.startswith("output")}
+
+
+def _neuron_order(name: str) -> tuple[int, int]:
+    layer, neuron = name[1:].split("_N")
+    return int(layer), int(neuron)
+
+
+@dataclass
+class RuleSet:
+    """Everything :func:`find_rules` found.
+
+    Attributes
+    ----------
+    rules : list of Rule
+        Reported rules, ranked.
+    unverified : list of Rule
+        Measured hypotheses that are not rules, with the reason.
+    motif_status : dict of str -> str
+        Network motif id -> 'verified', 'fragment of G<k>', 'not verified: ...' or 'not tested: ...'.
+    motif_verdicts : dict of str -> Verdict
+    parameters : dict
+    seconds : float
+    evaluated : int
+        Sequences the model evaluated.
+    """
+
+    rules: list[Rule]
+    unverified: list[Rule]
+    motif_status: dict[str, str]
+    motif_verdicts: dict[str, Verdict] = field(default_factory=dict)
+    parameters: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    evaluated: int = 0

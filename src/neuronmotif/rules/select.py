@@ -1,0 +1,145 @@
+"""Which measured hypotheses are the network's rules, and in which order (see :mod:`~neuronmotif.rules.build`).
+
+Rejected hypotheses keep the reason: not significant, one hybrid site, motifs that merely add up, a single
+motif acting through a pair, the reverse complement of a stronger arrangement, minor (under ``min_share``
+of the strongest rule on the same output), a repeat with similar motifs, or a weaker part or variant of
+a stronger rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..motifs.similarity import compare
+from .config import RulesConfig
+from .hypotheses import Units
+from .rule import Rule
+from .verdicts import Verdict
+
+
+def _twin(key: tuple[str, str, str, str]) -> tuple[str, str, str, str]:
+    flip = {"+": "-", "-": "+"}
+    return key[2], flip[key[3]], key[0], flip[key[1]]
+
+
+def select_rules(candidates: list[Rule], config: RulesConfig, units: Units,
+                 ppms: dict[str, np.ndarray]) -> tuple[list[Rule], list[Rule]]:
+    """Split measured hypotheses into ranked rules and unverified ones (each with its reason).
+
+    Pairs are judged first (significance, overlap, cooperativity), then single motifs (significance, and
+    whether a pair that passed acts for them).
+    """
+    pairs = [r for r in candidates if len(r.verdict.motifs) == 2]
+    singles = [r for r in candidates if len(r.verdict.motifs) == 1]
+    for rule in pairs:
+        v = rule.verdict
+        if rule.q_value >= config.q_max or v.effect <= 0:
+            rule.reason = _insignificant(rule)
+        elif rule.core_gap < 0:
+            rule.reason = f"the two motifs overlap by {-rule.core_gap} bp at the peak: one hybrid site, not a pair"
+        elif (v.cooperativity or 0) < config.min_cooperativity:
+            rule.reason = f"the two motifs add up (cooperativity {v.cooperativity:.2f})"
+    passed = [r for r in pairs if not r.reason]
+    for rule in singles:
+        if rule.q_value >= config.q_max or rule.verdict.effect <= 0:
+            rule.reason = _insignificant(rule)
+        elif (outer := _subsumed_by(rule, passed, config)) is not None:
+            rule.reason = f"acts through the pair {outer.label}"
+    kept = [r for r in candidates if not r.reason]
+    rejected = [r for r in candidates if r.reason]
+    kept = _one_per_orientation(kept, rejected)
+    kept.sort(key=lambda r: (-r.verdict.effect, r.label))
+    top: dict[str, float] = {}
+    for rule in kept:
+        top.setdefault(rule.verdict.readout, rule.verdict.effect)
+    rules: list[Rule] = []
+    for rule in kept:
+        if rule.verdict.effect < config.min_share * top[rule.verdict.readout]:
+            rule.reason = f"minor: effect under {config.min_share:g} of the strongest rule's on {rule.verdict.readout}"
+        elif (twin := _repeats(rule, rules, units)) is not None:
+            rule.reason = f"repeats {twin.rule_id} ({twin.label}) with the same or similar motifs"
+        elif (outer := _part_of(rule, rules, ppms)) is not None:
+            rule.reason = f"a weaker part or variant of {outer.rule_id} ({outer.label})"
+        if rule.reason:
+            rejected.append(rule)
+            continue
+        rule.rank = len(rules) + 1
+        rules.append(rule)
+    rejected.sort(key=lambda r: (-r.verdict.effect, r.label))
+    return rules, rejected
+
+
+#: TOMTOM p below which a rule's arrangement aligned within a stronger rule's is a part of it
+PART_P = 1e-3
+
+
+def arrangement_ppm(verdict: Verdict, ppms: dict[str, np.ndarray]) -> np.ndarray:
+    """(4, w) the rule as inserted at its peak: each motif on its strand, uniform columns in the gap
+    (an overlap keeps the second motif's columns)."""
+    parts = [ppms[m] if s == "+" else ppms[m][::-1, ::-1] for m, s in zip(verdict.motifs, verdict.strands, strict=True)]
+    if len(parts) == 1:
+        return parts[0]
+    gap = verdict.peak_gap or 0
+    first = parts[0] if gap >= 0 else parts[0][:, : parts[0].shape[1] + gap]
+    return np.concatenate([first, np.full((4, max(gap, 0)), 0.25), parts[1]], axis=1)
+
+
+def _part_of(rule: Rule, ranked: list[Rule], ppms: dict[str, np.ndarray]) -> Rule | None:
+    """A stronger ranked rule on the same readout whose arrangement and this rule's align (TOMTOM p < PART_P)
+    over at least 80% of the narrower of the two: a partial or variant copy, e.g. one half of a pair plus a
+    flank, or the pair with a variant of one of its motifs."""
+    query = arrangement_ppm(rule.verdict, ppms)
+    others = [r for r in ranked if r.verdict.readout == rule.verdict.readout]
+    if not others:
+        return None
+    targets = [arrangement_ppm(r.verdict, ppms) for r in others]
+    cmp = compare([query], targets)
+    hits = [i for i, t in enumerate(targets)
+            if cmp.p[0, i] < PART_P and cmp.overlap[0, i] >= 0.8 * min(query.shape[1], t.shape[1])]
+    return others[min(hits, key=lambda i: cmp.p[0, i])] if hits else None
+
+
+def _repeats(rule: Rule, ranked: list[Rule], units: Units) -> Rule | None:
+    """A ranked rule with the same number of motifs, each the same or similar, in the same order."""
+    mine = rule.verdict.motifs
+    for other in ranked:
+        theirs = other.verdict.motifs
+        if len(theirs) == len(mine) and all(units.alike(a, b) for a, b in zip(mine, theirs, strict=True)):
+            return other
+    return None
+
+
+def _insignificant(rule: Rule) -> str:
+    return f"not significant (q = {rule.q_value:.2g})" if rule.verdict.effect > 0 else "no positive effect"
+
+
+def _subsumed_by(single: Rule, pairs: list[Rule], config: RulesConfig) -> Rule | None:
+    """A significant cooperative pair holding the single motif with ``subsumed`` times its effect, if any."""
+    motif = single.verdict.motifs[0]
+    for pair in sorted(pairs, key=lambda r: -r.verdict.effect):
+        v = pair.verdict
+        if (motif in v.motifs and pair.q_value < config.q_max and (v.cooperativity or 0) >= config.min_cooperativity
+                and v.readout == single.verdict.readout and v.effect >= config.subsumed * single.verdict.effect):
+            return pair
+    return None
+
+
+def _one_per_orientation(kept: list[Rule], rejected: list[Rule]) -> list[Rule]:
+    """Of an arrangement and its reverse complement, keep the stronger (the other joins ``rejected``)."""
+    best: dict[tuple, Rule] = {}
+    for rule in kept:
+        v = rule.verdict
+        if len(v.motifs) != 2:
+            best[("single", v.motifs[0])] = rule
+            continue
+        key = (v.motifs[0], v.strands[0], v.motifs[1], v.strands[1])
+        cls = min(key, _twin(key))
+        if cls in best and best[cls].verdict.effect >= v.effect:
+            rule.reason = "reverse complement of a stronger arrangement"
+            rejected.append(rule)
+            continue
+        if cls in best:
+            best[cls].reason = "reverse complement of a stronger arrangement"
+            rejected.append(best[cls])
+        best[cls] = rule
+    return list(best.values())
