@@ -2,8 +2,10 @@
 CTCF pair at fixed position windows.
 
 * :class:`Demo2Like` - convs of 5/5/6/6/1 channels, kernels 7/3/3/3/3, BatchNorm, max-pool 2 after each
-  but the last; on 82 bp its last layer has one position (RF 82), whose value is the output (a logit;
-  the published model put a sigmoid on it).
+  but the last; on 82 bp its last layer has one position (RF 82), whose value is the output logit;
+  :class:`WithSigmoid` puts the published model's sigmoid on it (train the logits, interpret the
+  probability: the model adds about the same logit per CTCF copy, so the AND of the two copies is in
+  the sigmoid).
 * :func:`ctcf_pair_data` - positives carry CTCF at a start in 0-15 and a second CTCF, same orientation,
   at a start in 44-59; negatives carry one copy, or two at a distance outside the positives' range.
 """
@@ -42,6 +44,18 @@ class Demo2Like(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x).flatten(1)
+
+
+class WithSigmoid(nn.Module):
+    """A trained logit model with a sigmoid on its output, keeping its ``input_length``."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+        self.input_length = getattr(model, "input_length", None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.model(x))
 
 
 @dataclass

@@ -212,8 +212,9 @@ def pair_hypotheses(annotation: Annotation, units: Units) -> list[PairHypothesis
     """Every two units adjacent in a syntax tree or inside a composite motif, most supported first.
 
     Adjacent slots of a combination give every pair of a unit of the one and a unit of the other (the
-    model decides order and strand); a composite gives its adjacent sites. Support: the sequences of
-    the CRMs holding them.
+    model decides order and strand); a composite gives its adjacent sites; every unit of the top layer's
+    dictionaries is also paired with itself (two copies the CRMs place at windows far apart, as in a
+    positional model, need not be adjacent in one tree). Support: the sequences of the CRMs holding them.
     """
     network = {m.name: g.name for g in annotation.network for m in g.members}
     found: dict[tuple[str, str], PairHypothesis] = {}
@@ -231,6 +232,11 @@ def pair_hypotheses(annotation: Annotation, units: Units) -> list[PairHypothesis
                 weight = sum(crms[neuron][o.segment.crm_index].n_sequences for o in m.occurrences)
                 for a, b in zip(parts, parts[1:], strict=False):
                     add(a, b, (layer, neuron), weight)
+            if layer == max(annotation.layers):  # the top layer may pair copies of one motif anywhere
+                for m in dictionary.motifs:
+                    for part in set(units.parts(network[m.name])) if m.name in network else ():
+                        add(part, part, (layer, neuron),
+                            sum(crms[neuron][o.segment.crm_index].n_sequences for o in m.occurrences))
             names = [m.name for m in dictionary.motifs]
             for combo in lm.combinations.get(neuron, []):
                 for j in range(len(combo.keys) - 1):
