@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from nmbench.rule_scoring import read_rules, score_rules
 
 from conftest import ESRRB, FLEXIBLE_SEEDS, FOXA2, KLF1, PAIR_SEEDS
 from helpers.cli import invoke
@@ -21,7 +22,6 @@ from neuronmotif.rules import RulesConfig, find_rules
 from neuronmotif.rules.files import RULE_COLUMNS, rule_row
 from neuronmotif.rules.verdicts import gap_span
 from neuronmotif.store import read_meme, read_tsv
-from nmbench.rule_scoring import read_rules, score_rules
 
 HARD = Grammar("ESRRB-3bp-KLF1", [ESRRB, KLF1], [(3, 3)])
 FLEXIBLE = Grammar("FOXA2-2to6bp-FOXA2", [FOXA2, FOXA2], [(2, 6)])
