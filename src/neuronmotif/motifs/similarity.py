@@ -191,43 +191,13 @@ def is_informative(ppm: np.ndarray, min_columns: int = 3, min_bits: float = 1.0)
     return int(informative_columns(ppm, min_bits).sum()) >= min_columns
 
 
-class UnionFind:
-    """Disjoint sets over ``n`` items (path halving, union by size)."""
-
-    def __init__(self, n: int):
-        self.parent = list(range(n))
-        self.size = [1] * n
-
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
-
-    def union(self, i: int, j: int) -> None:
-        a, b = self.find(i), self.find(j)
-        if a == b:
-            return
-        if self.size[a] < self.size[b]:
-            a, b = b, a
-        self.parent[b] = a
-        self.size[a] += self.size[b]
-
-    def groups(self) -> list[list[int]]:
-        """Groups as sorted lists of items, ordered by their smallest item."""
-        by_root: dict[int, list[int]] = {}
-        for i in range(len(self.parent)):
-            by_root.setdefault(self.find(i), []).append(i)
-        return sorted(by_root.values(), key=lambda g: g[0])
-
-
 def similar_pairs(ppms: list[np.ndarray], q_threshold: float, min_overlap: float = 0.5,
                   padding: tuple[np.ndarray, ...] | None = None) -> tuple[list[tuple[int, int]], Comparison]:
     """Pairs of PPMs that are the same motif (either strand), by TOMTOM q-value.
 
     Each unordered pair counts once, with the larger of its two directional p-values (both directions
     must agree); q-values are Benjamini-Hochberg over the n(n-1)/2 pairs. A pair also needs an aligned
-    overlap of at least ``min_overlap`` of the *longer* motif, so that grouping (which is transitive)
+    overlap of at least ``min_overlap`` of the *longer* motif, so that grouping
     cannot chain two different motifs through a composite one that holds both.
 
     Returns

@@ -231,7 +231,7 @@ def scan_pair(bench: Bench, first: tuple[np.ndarray, str], second: tuple[np.ndar
     ia, ib = ppm_instances(a, bench.n, rng), ppm_instances(b, bench.n, rng)
     n_gaps = max(1, len(gaps))
     budget_starts = max(1, budget // (3 * bench.n * n_gaps))
-    profiles = _profiles(bench, a, b) if bench.positional() else None
+    profiles = (bench.profile(a), bench.profile(b)) if bench.positional() else None
     rows_gap, rows_start, parts = [], [], []
     for gap in gaps:
         configs = (_accepted_starts(bench, profiles, wa + gap, wa + max(gap, -wb) + wb, budget_starts)
@@ -252,11 +252,6 @@ def scan_pair(bench: Bench, first: tuple[np.ndarray, str], second: tuple[np.ndar
     per_background = means[:, 0] - means[:, 1] - means[:, 2]
     return Scan(np.array(rows_gap), np.array(rows_start), means[:, 0].mean(axis=1), per_background.mean(axis=1),
                 means[:, 1:].mean(axis=2), per_background)
-
-
-def _profiles(bench: Bench, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean response (over the outputs, else every neuron) to each oriented motif (4, w) alone at every start."""
-    return bench.profile(a), bench.profile(b)
 
 
 def _accepted_starts(bench: Bench, profiles: tuple[np.ndarray, np.ndarray], offset: int, span: int,
