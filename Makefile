@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.neuronmotif-ready
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup demo test lint bench bench-quick clean
 
@@ -15,6 +16,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[test,bench]"
 	# memelite's (and modisco-lite's) numba kernels compile once (~45 s); do it here, never inside a timed run.
 	$(PY) benchmarks/warmup.py
+	# the report's browser tests: Debian's chromium, driven by Playwright (which downloads no browser)
+	command -v chromium >/dev/null || $(SUDO) apt-get install -y -q chromium \
+		|| ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium) \
+		|| echo "no chromium installed: the report's browser tests will skip"
 	touch $(STAMP)
 
 demo: setup

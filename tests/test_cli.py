@@ -6,17 +6,10 @@ import time
 
 import torch
 
-from helpers.cli import TOY, invoke
+from helpers.cli import TOY, assert_user_error, invoke
 from neuronmotif.errors import NeuronMotifError
 
 FAST = ["--population", "1000", "--max-iter", "80", "--max-samples", "20000", "--quiet"]
-
-
-def assert_user_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in result.output, result.output
 
 
 def test_describe_prints_the_layer_table(weights):

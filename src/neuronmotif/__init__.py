@@ -23,6 +23,7 @@ from .grammar import GrammarConfig
 from .model import ConvLayer, DNAModel, load_model
 from .motifs import MotifDatabase, load_motif_db
 from .pipeline import LayerJob, RunConfig, RunResult, decipher_neuron, lower_layer_motifs, run, verify_rules
+from .report import write_report
 from .rules import Rule, RulesConfig, RuleSet, find_rules
 from .sample import SamplingConfig
 from .segment import SegmentConfig
@@ -42,4 +43,4 @@ __all__ = ["AnnotateConfig", "Annotation", "ConvLayer", "DNAModel", "DemixConfig
            "GrammarConfig", "LayerJob", "MotifDatabase", "NeuronMotifError", "NeuronResult", "RunConfig",
            "RunDirectory", "RunDirectoryError", "RunResult", "Rule", "RuleSet", "RulesConfig", "SamplingConfig",
            "SegmentConfig", "UnsupportedModelError", "annotate", "decipher_neuron", "find_rules", "load_model",
-           "load_motif_db", "lower_layer_motifs", "read_run", "run", "verify_rules"]
+           "load_motif_db", "lower_layer_motifs", "read_run", "run", "verify_rules", "write_report"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from statistics import median
 
 import click
@@ -194,7 +195,7 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
     print_motif_summary(result.annotation)
     if result.rules is not None:
         print_rules_summary(result.rules)
-    console.print(f"results in [bold]{out}[/]")
+    _print_paths(out, result.report)
 
 
 @main.command()
@@ -220,6 +221,7 @@ def grammar(out, model, weights, model_kwargs, keras_config, input_layout, alpha
     """
     from .annotate import AnnotateConfig, annotate
     from .pipeline import verify_rules
+    from .report import write_report
     from .runconfig import limit_threads
     from .segment import SegmentConfig
     from .store import RunDirectory
@@ -240,12 +242,29 @@ def grammar(out, model, weights, model_kwargs, keras_config, input_layout, alpha
         if found is None:
             for name in ("rules.tsv", "rules.json", "rules_unverified.tsv"):
                 (store.path / name).unlink(missing_ok=True)
+        report = write_report(store.path)
     print_motif_summary(annotation)
     if found is not None:
         print_rules_summary(found)
     else:
         console.print("rules not verified: pass the run's MODEL to `neuronmotif grammar` to verify them")
-    console.print(f"results in [bold]{out}[/]")
+    _print_paths(out, report)
+
+
+@main.command()
+@click.argument("out", type=click.Path())
+@_user_errors
+def report(out) -> None:
+    """Write OUT/report.html, one offline page of the run directory OUT (finished or not): the model and
+    its neurons' status, the rules with their spacing curves, the motif atlas, and every neuron's CRMs,
+    dictionary and syntax trees."""
+    from .report import write_report
+    from .store import RunDirectory
+
+    store = RunDirectory(out)
+    with store.lock():
+        path = write_report(store.path)
+    console.print(f"report: [bold]{path}[/]")
 
 
 @main.command()
@@ -273,7 +292,13 @@ def demo(out, seed, overwrite, quiet) -> None:
     for row in summary_rows(rows):
         table.add_row(*row)
     console.print(table)
+    _print_paths(out, Path(out) / "report.html")
+
+
+def _print_paths(out, report) -> None:
     console.print(f"results in [bold]{out}[/]")
+    if report is not None:
+        console.print(f"report: [bold]{report}[/] (open it in a browser)")
 
 
 def _log(message: str) -> None:

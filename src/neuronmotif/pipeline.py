@@ -27,6 +27,7 @@ from .layer import LayerJob, diagnose, lower_layer_motifs
 from .model import DNAModel
 from .motifs import MotifDatabase, load_motif_db
 from .progress import progress_bars
+from .report import write_report
 from .rules import RulesConfig, RuleSet, find_rules
 from .rules.files import write_rules
 from .runconfig import RunConfig, limit_threads, parse_layers
@@ -53,12 +54,17 @@ class RunResult:
         Motifs, names and grammar of every finished layer (None when the stage was skipped).
     path : Path
         The run directory holding the files.
+    rules : RuleSet or None
+        The network's rules, verified by the model (None when the stage was skipped).
+    report : Path or None
+        ``OUT/report.html``, the page to open in a browser.
     """
 
     neurons: dict[int, list[NeuronResult]]
     annotation: Annotation | None
     path: Path
     rules: RuleSet | None = None
+    report: Path | None = None
 
 
 def run(model: DNAModel, out: str | Path | None = None, *, layers: Sequence[int] | None = None,
@@ -125,7 +131,8 @@ def run(model: DNAModel, out: str | Path | None = None, *, layers: Sequence[int]
             annotation = annotate(store.path, grammar, motif_db, log=log)
             if rules is not None:
                 found = verify_rules(store, annotation, model, rules, log)
-    return RunResult(results, annotation, store.path, found)
+        report = write_report(store.path)
+    return RunResult(results, annotation, store.path, found, report)
 
 
 def verify_rules(store: RunDirectory, annotation: Annotation, model: DNAModel, config: RulesConfig | None = None,
@@ -197,6 +204,7 @@ def _run_layers(model: DNAModel, store: RunDirectory, layers: list[int], config:
                 job.run_batch(batch, partial(_save, store, layer, config.keep_samples, bars, task))
             results[layer] = [store.load_neuron(layer, n) for n in range(job.spec.out_channels)]
             store.finish_layer(layer, results[layer])
+            write_report(store.path)  # what is finished can be looked at while the next layer runs
     return results
 
 

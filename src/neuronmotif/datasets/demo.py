@@ -19,6 +19,7 @@ from ..model import DNAModel
 from ..motifs import MotifDatabase
 from ..pairs import find_pair, pair_spacing, planted_order, task_voters
 from ..pipeline import RunConfig, run, verify_rules
+from ..report import write_report
 from ..rules import RulesConfig, RuleSet
 from ..store import NeuronResult, RunDirectory, atomic_write_text, meme_text
 from .models import BassetLike, train
@@ -132,6 +133,7 @@ def run_demo(out: str | Path, seed: int = 0, overwrite: bool = False, progress: 
     store = RunDirectory(out)
     with store.lock():
         found = verify_rules(store, annotation, dna, RulesConfig(seed=seed))
+        write_report(out)
     truth = annotate(out, db=planted_database(data), write=False)
     return results, annotation, found, truth_table(truth, data), aurocs
 
