@@ -1,5 +1,6 @@
 """The command line: describe, bad input with one clear sentence each, resume after a kill."""
 
+import json
 import subprocess
 import sys
 import time
@@ -157,6 +158,25 @@ def test_keep_samples_stores_compact_sequences(tmp_path, weights):
         with np.load(out / "layer_1" / "samples" / f"neuron_{neuron}.npz") as sample:
             assert sample["tokens"].dtype == np.uint8 and sample["tokens"].shape == (n_sequences, 8)
             assert sample["acts"].dtype == np.float32 and (sample["acts"] > 0).all()
+
+
+def test_settings_can_differ_per_layer(tmp_path, weights):
+    """--motif-nb 2=2 and --max-samples 20000,2=3000: layer 2 alone gets 2 shifting units and 3,000 sequences."""
+    out = tmp_path / "o"
+    result = invoke("run", f"{TOY}:FunctionalCNN", "--weights", weights, "-o", out, "--population", "1000",
+                    "--max-iter", "80", "--max-samples", "20000,2=3000", "--motif-nb", "2=2", "--quiet")
+    assert result.exit_code == 0, result.output
+    rows = {layer: [r.split("\t") for r in (out / f"layer_{layer}" / "neurons.tsv").read_text().splitlines()[1:]]
+            for layer in (1, 2)}
+    assert {r[8] for r in rows[2] if r[1] == "ok"} == {"2"}
+    assert max(int(r[2]) for r in rows[2]) <= 3000 < max(int(r[2]) for r in rows[1]) <= 20000
+    parameters = json.loads((out / "run.json").read_text())["parameters"]
+    assert parameters["per_layer"] == {"2": {"sampling.max_samples": 3000, "demix.motif_nb": 2}}
+    assert parameters["sampling.max_samples"] == 20000 and parameters["demix.motif_nb"] is None
+    base = ["run", f"{TOY}:FunctionalCNN", "--weights", weights, "-o", tmp_path / "p"]
+    assert_user_error(invoke(*base, "--motif-nb", "3=2"), "--motif-nb 3=2", "conv layers 1-2")
+    assert_user_error(invoke(*base, "--motif-nb", "two=2"), "--motif-nb", "L=VALUE")
+    assert_user_error(invoke(*base, "--max-iter", "2=0"), "--max-iter")
 
 
 def test_motif_nb_can_be_fixed_as_in_the_published_scripts(tmp_path, weights):

@@ -16,6 +16,7 @@ the model; :mod:`~neuronmotif.store` keeps the run directory. :func:`run`, :func
 """
 
 from .annotate import AnnotateConfig, Annotation, annotate
+from .cluster import ClusterConfig
 from .demix import DemixConfig
 from .dictionary import DictionaryConfig
 from .errors import NeuronMotifError, RunDirectoryError, UnsupportedModelError
@@ -39,7 +40,7 @@ def read_run(path: str) -> dict[int, list[NeuronResult]]:
             if store.layer_done(layer)}
 
 
-__all__ = ["AnnotateConfig", "Annotation", "ConvLayer", "DNAModel", "DemixConfig", "DictionaryConfig",
+__all__ = ["AnnotateConfig", "Annotation", "ClusterConfig", "ConvLayer", "DNAModel", "DemixConfig", "DictionaryConfig",
            "GrammarConfig", "LayerJob", "MotifDatabase", "NeuronMotifError", "NeuronResult", "RunConfig",
            "RunDirectory", "RunDirectoryError", "RunResult", "Rule", "RuleSet", "RulesConfig", "SamplingConfig",
            "SegmentConfig", "UnsupportedModelError", "annotate", "decipher_neuron", "find_rules", "load_model",

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .cliparams import LayerSettings, PerLayerType
 from .errors import NeuronMotifError
 from .store import NeuronResult
 
@@ -126,21 +127,29 @@ def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet,
 @click.option("--layers", default=None, help="Layers to decipher, e.g. 1-3 or 2,4 (default: all).")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
               help="Seed of every random step.")
-@click.option("--max-samples", type=click.IntRange(1), default=100_000, show_default=True,
-              help="Cap on sampled sequences per neuron.")
-@click.option("--population", type=click.IntRange(10), default=None,
+@click.option("--max-samples", type=PerLayerType(click.IntRange(1)), default="100000", show_default=True,
+              help="Cap on sampled sequences per neuron. Per layer: 5=200000 (also for the options below).")
+@click.option("--population", type=PerLayerType(click.IntRange(10)), default=None,
               help="GA population per neuron (default: clip(RF/20*1000, 2000, 5000)).")
-@click.option("--max-iter", type=click.IntRange(1), default=200, show_default=True, help="Maximum GA generations.")
-@click.option("--patience", type=click.IntRange(0), default=10, show_default=True,
+@click.option("--max-iter", type=PerLayerType(click.IntRange(1)), default="200", show_default=True,
+              help="Maximum GA generations.")
+@click.option("--patience", type=PerLayerType(click.IntRange(0)), default="10", show_default=True,
               help="Stop the GA after this many generations without archive improvement.")
 @click.option("--exhaustive-max-rf", type=click.IntRange(0, 14), default=10, show_default=True,
               help="Enumerate all 4^RF sequences when the receptive field is at most this many bp "
                    "(at most 14: 4^14 = 268 million sequences).")
-@click.option("--max-motif-nb", type=click.IntRange(1, 4), default=2, show_default=True,
+@click.option("--max-motif-nb", type=PerLayerType(click.IntRange(1, 4)), default="2", show_default=True,
               help="Upper bound on independently shifting units per neuron when demixing.")
-@click.option("--motif-nb", type=click.IntRange(1, 4), default=None,
-              help="Use this many shifting units for every neuron (default: chosen per neuron).")
+@click.option("--motif-nb", type=PerLayerType(click.IntRange(1, 4)), default=None,
+              help="Use this many shifting units (default: chosen per neuron); 5=2: at layer 5 only, as the "
+                   "published demo2 did.")
+@click.option("--max-crms", type=PerLayerType(click.IntRange(1)), default="32", show_default=True,
+              help="When motif_nb is chosen per neuron, try a value only if it makes at most this many CRMs "
+                   "(pool_below ** motif_nb).")
 @click.option("--neuron-batch", type=click.IntRange(1), default=None, help="Neurons searched together by the GA.")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Run neuron batches on a Dask LocalCluster of this many worker processes (default: in process).")
+@click.option("--scheduler", default=None, help="Run neuron batches on the Dask cluster at tcp://HOST:PORT.")
 @click.option("--keep-samples", is_flag=True, help="Keep sampled sequences and activations (layer_<l>/samples/).")
 @click.option("--motif-db", default="JASPAR2024", show_default=True,
               help="Known motifs for naming: JASPAR2022, JASPAR2024 or JASPAR2026 (CORE vertebrates) or a .meme file.")
@@ -154,7 +163,8 @@ def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet,
 @_user_errors
 def run_command(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads, out, layers,
                 seed, max_samples, population, max_iter, patience, exhaustive_max_rf, max_motif_nb, motif_nb,
-                neuron_batch, keep_samples, motif_db, ic_min, rules, positives, overwrite, quiet) -> None:
+                max_crms, neuron_batch, workers, scheduler, keep_samples, motif_db, ic_min, rules, positives,
+                overwrite, quiet) -> None:
     """Decipher MODEL into the run directory OUT: sample, demix and build CRMs for every neuron of the
     chosen layers, then name motifs and build the grammar.
 
@@ -173,6 +183,7 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
     Re-running the same command resumes an interrupted run.
     """
     from .annotate import AnnotateConfig
+    from .cluster import ClusterConfig
     from .demix import DemixConfig
     from .motifs import load_motif_db
     from .pipeline import RunConfig, parse_layers, run
@@ -182,15 +193,20 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
     db = load_motif_db(motif_db)
     dna = _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads)
     chosen = parse_layers(layers, len(dna.layers))
+    settings = LayerSettings({
+        "sampling.max_samples": ("--max-samples", max_samples), "sampling.population": ("--population", population),
+        "sampling.max_iter": ("--max-iter", max_iter), "sampling.patience": ("--patience", patience),
+        "demix.max_motif_nb": ("--max-motif-nb", max_motif_nb), "demix.motif_nb": ("--motif-nb", motif_nb),
+        "demix.max_crms": ("--max-crms", max_crms)})
     config = RunConfig(
-        sampling=SamplingConfig(exhaustive_max_rf=exhaustive_max_rf, max_samples=max_samples,
-                                population=population, max_iter=max_iter, patience=patience),
-        demix=DemixConfig(max_motif_nb=max_motif_nb, motif_nb=motif_nb), seed=seed, neuron_batch=neuron_batch,
-        keep_samples=keep_samples)
+        sampling=SamplingConfig(exhaustive_max_rf=exhaustive_max_rf, **settings.everywhere("sampling")),
+        demix=DemixConfig(**settings.everywhere("demix")), seed=seed, neuron_batch=neuron_batch,
+        keep_samples=keep_samples, per_layer=settings.per_layer(len(dna.layers)))
     annotation = AnnotateConfig(segment=SegmentConfig(ic_min=ic_min), motif_db=motif_db)
     result = run(dna, out, layers=chosen, config=config, overwrite=overwrite, source=model,
                  console=err_console, progress=not quiet, grammar=annotation, motif_db=db,
-                 rules=_rules_config(seed, positives) if rules else None)
+                 rules=_rules_config(seed, positives) if rules else None,
+                 cluster=ClusterConfig(workers=workers, scheduler=scheduler, threads=threads))
     print_layer_summary(result.neurons)
     print_motif_summary(result.annotation)
     if result.rules is not None:

@@ -59,12 +59,13 @@ class LayerJob:
     layer : int
         1-based layer.
     config : RunConfig
+        The run's settings; the layer's own (``config.per_layer``) are applied here.
     lower : LowerLayerMotifs or None
         Seeds for the GA (the CRMs of the layer below; None: random sequences).
     """
 
     def __init__(self, model: DNAModel, layer: int, config: RunConfig, lower: LowerLayerMotifs | None):
-        self.model, self.layer, self.config, self.lower = model, layer, config, lower
+        self.model, self.layer, self.config, self.lower = model, layer, config.for_layer(layer), lower
         self.spec = model.layer(layer)
         self.exhaustive = self.spec.rf <= config.sampling.exhaustive_max_rf
         self.dead = _dead_by_weights(model, layer)

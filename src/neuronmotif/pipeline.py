@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .annotate import AnnotateConfig, Annotation, annotate
+from .cluster import ClusterConfig, DaskBatches, batch_runner
 from .errors import NeuronMotifError
 from .layer import LayerJob, diagnose, lower_layer_motifs
 from .model import DNAModel
@@ -70,7 +71,8 @@ class RunResult:
 def run(model: DNAModel, out: str | Path | None = None, *, layers: Sequence[int] | None = None,
         config: RunConfig | None = None, overwrite: bool = False, source: str = "", console=None,
         progress: bool = True, grammar: AnnotateConfig | None = DEFAULT_ANNOTATION,
-        motif_db: MotifDatabase | None = None, rules: RulesConfig | None = DEFAULT_RULES) -> RunResult:
+        motif_db: MotifDatabase | None = None, rules: RulesConfig | None = DEFAULT_RULES,
+        cluster: ClusterConfig | None = None) -> RunResult:
     """Decipher the requested layers of a model into a run directory, then name motifs and grammar.
 
     Parameters
@@ -102,6 +104,10 @@ def run(model: DNAModel, out: str | Path | None = None, *, layers: Sequence[int]
         verified by inserting them into backgrounds and reading ``model``; None skips it (it needs
         ``grammar``).
 
+    cluster : ClusterConfig or None
+        Run each layer's neuron batches on Dask distributed (a LocalCluster of ``workers`` processes, or
+        the cluster at ``scheduler``); None: in this process. The files are the same either way.
+
     Returns
     -------
     RunResult
@@ -114,8 +120,8 @@ def run(model: DNAModel, out: str | Path | None = None, *, layers: Sequence[int]
     if grammar is not None and motif_db is None:
         motif_db = load_motif_db(grammar.motif_db)
     layers = sorted(layers) if layers else list(range(1, len(model.layers) + 1))
-    for layer in layers:
-        model.layer(layer)
+    for layer in [*layers, *config.per_layer]:
+        model.layer(layer)  # a layer the model lacks fails now, naming the model's layers
     store = RunDirectory(out if out is not None else tempfile.mkdtemp(prefix="neuronmotif-"))
     annotation = None
     with store.lock():
@@ -124,7 +130,8 @@ def run(model: DNAModel, out: str | Path | None = None, *, layers: Sequence[int]
                        "alphabet": model.alphabet, "input_layout": model.input_layout,
                        "model_layers": model.describe(), "layers": layers, "device": str(model.device)},
                       overwrite=overwrite)
-        results = _run_layers(model, store, layers, config, console, progress)
+        with batch_runner(cluster) as runner:
+            results = _run_layers(model, store, layers, config, console, progress, runner)
         found = None
         if grammar is not None:
             log = _printer(console) if progress else None
@@ -184,8 +191,9 @@ def _printer(console) -> Callable[[str], None]:
 
 
 def _run_layers(model: DNAModel, store: RunDirectory, layers: list[int], config: RunConfig, console,
-                progress: bool) -> dict[int, list[NeuronResult]]:
-    """Every requested layer in order, resuming finished layers and neurons from ``store``."""
+                progress: bool, runner: DaskBatches | None) -> dict[int, list[NeuronResult]]:
+    """Every requested layer in order, resuming finished layers and neurons from ``store``; batches run in
+    process, or on a cluster (``runner``)."""
     results: dict[int, list[NeuronResult]] = {}
     with progress_bars(console, enabled=progress) as bars:
         for layer in layers:
@@ -197,11 +205,14 @@ def _run_layers(model: DNAModel, store: RunDirectory, layers: list[int], config:
                 _announce_if_long(job, console)
             task = bars.add_task(f"layer {layer} ({'enumerate' if job.exhaustive else 'GA'}, rf {job.spec.rf})",
                                  total=job.spec.out_channels)
-            for batch in job.batches():
-                if all(store.has_neuron(layer, n) for n in batch):
-                    bars.advance(task, len(batch))
-                    continue
-                job.run_batch(batch, partial(_save, store, layer, config.keep_samples, bars, task))
+            pending = [b for b in job.batches() if not all(store.has_neuron(layer, n) for n in b)]
+            bars.advance(task, job.spec.out_channels - sum(len(b) for b in pending))
+            save = partial(_save, store, layer, config.keep_samples, bars, task)
+            if runner is None:
+                for batch in pending:
+                    job.run_batch(batch, save)
+            else:
+                runner.run(job, pending, save, config.keep_samples)
             results[layer] = [store.load_neuron(layer, n) for n in range(job.spec.out_channels)]
             store.finish_layer(layer, results[layer])
             write_report(store.path)  # what is finished can be looked at while the next layer runs

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import torch
 
@@ -27,6 +27,10 @@ class RunConfig:
         A neuron is 'sick' when no CRM consensus reaches this share of its cluster's maximum activation.
     keep_samples : bool
         Keep the sampled sequences and activations under layer_<l>/samples/.
+    per_layer : dict of int -> dict of str -> value
+        Settings of single layers over those of ``sampling`` and ``demix``, e.g.
+        ``{5: {"demix.motif_nb": 2}}`` (the published demo2 fixed motif_nb 2 at its last layer only).
+        Keys are ``sampling.<field>`` or ``demix.<field>``.
     """
 
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
@@ -35,17 +39,40 @@ class RunConfig:
     neuron_batch: int | None = None
     sick_ratio: float = 0.5
     keep_samples: bool = False
+    per_layer: dict[int, dict[str, object]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_range("RunConfig", "seed", self.seed, 0, 2**32 - 1)
         check_range("RunConfig", "neuron_batch", self.neuron_batch, 1, optional=True)
         check_range("RunConfig", "sick_ratio", self.sick_ratio, 0.0, 1.0)
+        self.per_layer = {int(layer): dict(settings) for layer, settings in sorted(self.per_layer.items())}
+        for layer in self.per_layer:
+            self.for_layer(layer)  # unknown keys and values out of range fail now, not at that layer
+
+    def for_layer(self, layer: int) -> RunConfig:
+        """This config with ``per_layer[layer]`` applied to its sampling and demixing settings."""
+        settings = self.per_layer.get(layer)
+        if not settings:
+            return self
+        parts = {"sampling": self.sampling, "demix": self.demix}
+        changes: dict[str, dict[str, object]] = {"sampling": {}, "demix": {}}
+        for key, value in settings.items():
+            part, _, name = key.partition(".")
+            if part not in parts or name not in {f.name for f in fields(parts[part])}:
+                raise NeuronMotifError(f"RunConfig.per_layer[{layer}] has an unknown setting {key!r}; use "
+                                       "'sampling.<field>' or 'demix.<field>' (e.g. 'demix.motif_nb').")
+            changes[part][name] = value
+        return replace(self, sampling=replace(self.sampling, **changes["sampling"]),
+                       demix=replace(self.demix, **changes["demix"]), per_layer={})
 
     def parameters(self) -> dict:
         """Parameters that change results (compared when a run directory is resumed)."""
-        return {**{f"sampling.{k}": v for k, v in asdict(self.sampling).items() if k != "eval_batch"},
-                **{f"demix.{k}": v for k, v in asdict(self.demix).items() if k != "eval_batch"},
-                "neuron_batch": self.neuron_batch, "sick_ratio": self.sick_ratio}
+        found = {**{f"sampling.{k}": v for k, v in asdict(self.sampling).items() if k != "eval_batch"},
+                 **{f"demix.{k}": v for k, v in asdict(self.demix).items() if k != "eval_batch"},
+                 "neuron_batch": self.neuron_batch, "sick_ratio": self.sick_ratio}
+        if self.per_layer:  # absent when unused, so older run directories still resume
+            found["per_layer"] = {str(layer): settings for layer, settings in self.per_layer.items()}
+        return found
 
 
 def limit_threads(n: int) -> None:
@@ -55,6 +82,8 @@ def limit_threads(n: int) -> None:
 
     check_range("limit_threads", "n", n, 1)
     torch.set_num_threads(n)
+    import sklearn.cluster  # noqa: F401 - loads its OpenMP runtime now: threadpoolctl limits only loaded pools
+
     threadpool_limits(n)
     try:
         import numba

@@ -1,0 +1,64 @@
+"""Command-line values that can differ per layer: ``--motif-nb 2``, ``--motif-nb 5=2``, ``--max-iter 100,5=300``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import click
+
+
+@dataclass(frozen=True)
+class PerLayer:
+    """An option's value for every layer (``default``, None: the library's default) and for some (``layers``)."""
+
+    default: object = None
+    layers: dict[int, object] = field(default_factory=dict)
+
+
+class PerLayerType(click.ParamType):
+    """``V`` (every layer), ``L=V`` (layer L only) or both, comma-separated; each V checked by ``base``."""
+
+    name = "[L=]VALUE"
+
+    def __init__(self, base: click.ParamType):
+        self.base = base
+
+    def convert(self, value, param, ctx) -> PerLayer:
+        if isinstance(value, PerLayer):
+            return value
+        default, layers = None, {}
+        for part in str(value).split(","):
+            layer, sep, text = part.strip().rpartition("=")
+            if sep and not layer.strip().isdigit():
+                self.fail(f"{part!r}: write L=VALUE with a 1-based conv layer L, e.g. 5=2", param, ctx)
+            parsed = self.base.convert(text.strip(), param, ctx)
+            if sep:
+                layers[int(layer)] = parsed
+            else:
+                default = parsed
+        return PerLayer(default, layers)
+
+
+class LayerSettings:
+    """Options that may differ per layer, by setting: ``{"demix.motif_nb": ("--motif-nb", PerLayer), ...}``
+    (a None value: the option was not given)."""
+
+    def __init__(self, options: dict[str, tuple[str, PerLayer | None]]):
+        self.options = {key: pair for key, pair in options.items() if pair[1] is not None}
+
+    def everywhere(self, part: str) -> dict[str, object]:
+        """Keyword arguments of the ``part`` ('sampling' or 'demix') config: the values for every layer."""
+        return {key.partition(".")[2]: value.default for key, (_, value) in self.options.items()
+                if key.startswith(part + ".") and value.default is not None}
+
+    def per_layer(self, n_layers: int) -> dict[int, dict[str, object]]:
+        """``RunConfig.per_layer``; each layer is checked against the model's ``n_layers`` conv layers."""
+        from .errors import NeuronMotifError
+
+        found: dict[int, dict[str, object]] = {}
+        for key, (option, value) in self.options.items():
+            for layer, setting in value.layers.items():
+                if not 1 <= layer <= n_layers:
+                    raise NeuronMotifError(f"{option} {layer}={setting}: this model has conv layers 1-{n_layers}.")
+                found.setdefault(layer, {})[key] = setting
+        return found
