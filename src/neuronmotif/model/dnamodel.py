@@ -55,6 +55,11 @@ class DNAModel:
         self._input_length: int | None = None
         self._check_runs()
 
+    def __reduce__(self):
+        """Pickled as its module and settings, traced again where it is unpickled (a Dask worker): an fx
+        graph's generated code does not always pickle."""
+        return (_rebuild, (self.module, self.alphabet, self.input_layout, str(self.device)))
+
     # ----------------------------------------------------------------------------------------------
     def layer(self, index: int) -> ConvLayer:
         """The 1-based conv layer ``index``, with a clear error when out of range."""
@@ -351,3 +356,7 @@ def _check_finite(module: nn.Module) -> None:
             raise NeuronMotifError(
                 f"weight '{name}' contains NaN or infinite values; the model file is corrupt or training "
                 "diverged. Re-export the weights of a converged model.")
+
+
+def _rebuild(module: nn.Module, alphabet: str, input_layout: str, device: str) -> DNAModel:
+    return DNAModel(module, alphabet=alphabet, input_layout=input_layout, device=device)
