@@ -70,7 +70,8 @@ def test_every_module_is_under_400_lines():
 
 def test_import_neuronmotif_loads_no_cli_benchmark_or_heavy_optional_code():
     code = ("import sys, neuronmotif; print(sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'rich', 'click', 'nmbench', 'tangermeme', 'modiscolite', 'sklearn', 'pyjaspar', 'distributed', 'playwright'}))")
+            "{'rich', 'click', 'nmbench', 'tangermeme', 'modiscolite', 'sklearn', 'pyjaspar', 'distributed', "
+            "'playwright'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out
 

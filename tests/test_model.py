@@ -142,3 +142,14 @@ def test_output_gradients_are_the_models_own_gradients_through_its_head():
     votes = dna.output_gradients(x, 3)
     assert votes.shape == (6, 2) and torch.allclose(votes, expected, atol=1e-6)
     assert (votes != 0).any(), "no neuron reaches the head: the comparison proves nothing"
+
+
+def test_a_model_pickles_for_cluster_workers_and_comes_back_the_same():
+    """Dask sends the model to workers by pickle; BassetLike's fx graph code alone would not pickle."""
+    import pickle
+
+    model = DNAModel(BassetLike(2))
+    back = pickle.loads(pickle.dumps(model))
+    assert back.fingerprint() == model.fingerprint() and back.describe() == model.describe()
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (3, 36)), 4).transpose(1, 2).float()
+    assert torch.equal(back.activations(x, 3), model.activations(x, 3))
