@@ -191,3 +191,50 @@ def test_motif_nb_can_be_fixed_as_in_the_published_scripts(tmp_path, weights):
     assert max(int(r.split("\t")[6]) for r in (out / "layer_2" / "neurons.tsv").read_text().splitlines()[1:]) > 2
     assert_user_error(invoke("run", f"{TOY}:FunctionalCNN", "--weights", weights, "-o", tmp_path / "p",
                              "--motif-nb", "0"), "--motif-nb")
+
+
+def test_a_two_input_model_is_deciphered_with_its_other_input_held(tmp_path):
+    """DNA plus a feature vector: the conv neurons read the DNA alone; the head gets the value given."""
+    from helpers.toy_models import TwoInputCNN
+    from neuronmotif.model import load_model
+
+    torch.manual_seed(0)
+    w = tmp_path / "w.pt"
+    torch.save(TwoInputCNN().state_dict(), w)
+    spec = [f"{TOY}:TwoInputCNN", "--weights", w]
+    described = invoke("describe", *spec)
+    assert described.exit_code == 0, described.output
+    assert "other input 'features': held at [0.0, 0.0, 0.0]" in described.output
+    out = tmp_path / "o"
+    result = invoke("run", *spec, "-o", out, "--other-input", "features=0.5", *FAST)
+    assert result.exit_code == 0, result.output
+    assert (out / "layer_2" / "neurons.tsv").exists() and (out / "rules.json").exists()
+
+    model = load_model(f"{TOY}:TwoInputCNN", weights=str(w), other_inputs={"features": 0.5})
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (6, model.input_length)), 4).transpose(1, 2).float()
+    _, outputs = model.probe(x, [2])
+    assert torch.allclose(outputs, model.module(x, torch.full((6, 3), 0.5)))
+    assert_user_error(invoke("describe", *spec, "--other-input", "bogus=1"), "inputs after the DNA are: features")
+    assert_user_error(invoke("describe", *spec, "--other-input", "features=abc"), "neither a number nor a .npy")
+
+
+def test_a_conv_that_reads_another_input_is_refused_by_name():
+    from torch import nn
+
+    from neuronmotif.errors import UnsupportedModelError
+    from neuronmotif.model import DNAModel
+
+    class Mixed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv1d(4, 4, 5), nn.Conv1d(4, 4, 3)
+
+        def forward(self, x, scale):
+            return self.conv2(self.conv1(x) * scale)
+
+    try:
+        DNAModel(Mixed())
+    except UnsupportedModelError as exc:
+        assert "other input(s) (scale)" in str(exc) and "read the DNA alone" in str(exc)
+    else:
+        raise AssertionError("a conv layer that reads another input was accepted")

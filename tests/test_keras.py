@@ -100,15 +100,51 @@ def test_unsupported_layers_are_named(tmp_path, cls, config):
         load_keras(tmp_path / "m.h5")
 
 
-def test_multiple_inputs_are_refused(tmp_path):
+def test_inputs_beyond_dna_and_one_feature_vector_are_refused(tmp_path):
     spec = demo1_spec()
     spec.write(tmp_path / "m.h5", functional=True)
     config = spec.functional_config()
-    config["config"]["input_layers"].append(["input_2", 0, 0])
-    (tmp_path / "two.json").write_text(json.dumps(config))
+    config["config"]["input_layers"] += [["input_2", 0, 0], ["input_3", 0, 0]]
+    (tmp_path / "three.json").write_text(json.dumps(config))
     spec.write(tmp_path / "w.h5", weights_only=True)
-    with pytest.raises(UnsupportedModelError, match="2 inputs"):
-        load_keras(tmp_path / "w.h5", config_path=tmp_path / "two.json")
+    with pytest.raises(UnsupportedModelError, match="one DNA input .batch, length, 4., optionally with one feature"):
+        load_keras(tmp_path / "w.h5", config_path=tmp_path / "three.json")
+
+
+def _two_input_spec():
+    """60 bp DNA -> Conv1D, ReLU, MaxPool 2, Conv1D, ReLU -> Flatten -> Concatenate with 3 half-life-like
+    features -> Dense relu -> Dense (the shape of a promoter-expression model with a second input)."""
+    s = KerasSpec(60, seed=4).conv("conv1d_1", 4, 7, activation="relu")
+    s.add("MaxPooling1D", "max_pooling1d_1", pool_size=[2], strides=[2], padding="valid")
+    s.conv("conv1d_2", 3, 5, activation="relu").add("Flatten", "flatten_1")
+    s.concat_input("concatenate_1", "halflife", 3)
+    n_in = 3 * (((60 - 6) // 2) - 4) + 3
+    return s.dense("dense_1", 5, n_in, activation="relu").dense("dense_2", 1, 5)
+
+
+def test_a_two_input_keras_save_loads_describes_and_runs_holding_its_features(tmp_path):
+    spec = _two_input_spec()
+    spec.write(tmp_path / "m.h5", functional=True)
+    model = load_model(str(tmp_path / "m.h5"))
+    assert [layer.rf for layer in model.layers] == [7, 5 * 2 + 7 - 1]  # (1 + 5 - 1) * pool 2 + 7 - 1
+    x = onehot_nlc(8, spec.length)
+    features = np.random.default_rng(1).normal(size=(8, 3)).astype(np.float32)
+    with torch.no_grad():
+        ours = model.module(torch.as_tensor(x).transpose(1, 2), torch.as_tensor(features)).numpy()
+    assert np.abs(ours - spec.numpy_forward(x, features)).max() < 1e-5
+    held = load_model(str(tmp_path / "m.h5"), other_inputs={"other": 0.25})
+    _, outputs = held.probe(torch.as_tensor(x).transpose(1, 2), [2])
+    expected = spec.numpy_forward(x, np.full((8, 3), 0.25, np.float32))
+    assert np.abs(outputs.numpy() - expected).max() < 1e-5
+
+    described = CliRunner().invoke(main, ["describe", str(tmp_path / "m.h5")])
+    assert described.exit_code == 0, described.output
+    assert "other input 'other': held at [0.0, 0.0, 0.0]" in described.output
+    out = tmp_path / "out"
+    ran = CliRunner().invoke(main, ["run", str(tmp_path / "m.h5"), "-o", str(out), "--population", "200",
+                                    "--max-iter", "5", "--other-input", "other=0.25", "--quiet"])
+    assert ran.exit_code == 0, ran.output
+    assert (out / "layer_2" / "crms.meme").exists() and (out / "rules.json").exists()
 
 
 def test_cli_describes_a_keras_file(tmp_path):

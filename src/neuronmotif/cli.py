@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .cliparams import LayerSettings, PerLayerType
+from .cliparams import LayerSettings, PerLayerType, parse_other_inputs
 from .errors import NeuronMotifError
 from .store import NeuronResult
 
@@ -51,6 +51,9 @@ def _model_options(fn: Callable, required: bool = True) -> Callable:
         click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1 or mps."),
         click.option("--threads", type=click.IntRange(1, 1024), default=None,
                      help="CPU threads for torch, numpy and TOMTOM (default: all cores; set it on a shared machine)."),
+        click.option("--other-input", "other_input", multiple=True, metavar="NAME=VALUE",
+                     help="Value of a model input after the DNA (e.g. features=0, or features=f.npy for one "
+                          "sample's array); repeatable. Default: zeros where the shape is declared (Keras)."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -74,14 +77,16 @@ def _optional_model_options(fn: Callable) -> Callable:
     return _model_options(fn, required=False)
 
 
-def _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads):
+def _load_model(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads,
+                other_input=()):
     from .model.loading import load_model
     from .runconfig import limit_threads
 
     if threads is not None:
         limit_threads(threads)
     return load_model(model, weights=weights, model_kwargs=model_kwargs, keras_config=keras_config,
-                      alphabet=alphabet, input_layout=input_layout, device=device)
+                      alphabet=alphabet, input_layout=input_layout, device=device,
+                      other_inputs=parse_other_inputs(other_input))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,7 +102,8 @@ def main() -> None:
 @main.command()
 @_model_options
 @_user_errors
-def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads) -> None:
+def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads, other_input
+             ) -> None:
     """Print the conv layer table of MODEL: channels, kernel, pooling and receptive field of each layer.
 
     \b
@@ -110,7 +116,8 @@ def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet,
     Example:
       neuronmotif describe model.py:MyCNN --weights w.pt
     """
-    dna = _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads)
+    dna = _load_model(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads,
+                      other_input)
     table = Table(title=f"{model}: {len(dna.layers)} conv layers")
     for col in ("layer", "module", "in", "out", "kernel", "pool after", "pool below", "RF (bp)", "activation"):
         table.add_column(col)
@@ -119,6 +126,10 @@ def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet,
                       str(layer.kernel_size), str(layer.pool_after), str(layer.pool_below), str(layer.rf),
                       layer.activation)
     console.print(table)
+    for name, value in dna.other_inputs.items():
+        held = "not given: the head is not run (pass --other-input)" if value is None else (
+            f"held at {value.flatten()[:4].tolist()}{'...' if value.numel() > 4 else ''} (shape {tuple(value.shape)})")
+        console.print(f"other input '{name}': {held}")
 
 
 @main.command("run")
@@ -161,7 +172,8 @@ def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet,
 @click.option("--overwrite", is_flag=True, help="Replace a run directory made with another model or parameters.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
-def run_command(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads, out, layers,
+def run_command(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads, other_input,
+                out, layers,
                 seed, max_samples, population, max_iter, patience, exhaustive_max_rf, max_motif_nb, motif_nb,
                 max_crms, neuron_batch, workers, scheduler, keep_samples, motif_db, ic_min, rules, positives,
                 overwrite, quiet) -> None:
@@ -191,7 +203,8 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
     from .segment import SegmentConfig
 
     db = load_motif_db(motif_db)
-    dna = _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads)
+    dna = _load_model(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads,
+                      other_input)
     chosen = parse_layers(layers, len(dna.layers))
     settings = LayerSettings({
         "sampling.max_samples": ("--max-samples", max_samples), "sampling.population": ("--population", population),
@@ -226,7 +239,8 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
 @_positives_option
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
-def grammar(out, model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads, motif_db,
+def grammar(out, model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads, other_input,
+            motif_db,
             match_q, ic_min, positives, quiet) -> None:
     """(Re)build motif dictionaries, known-motif names and syntax trees of an existing run directory OUT,
     and verify its rules with MODEL (the model the run deciphered, in the same forms as for `run`).
@@ -245,7 +259,8 @@ def grammar(out, model, weights, model_kwargs, keras_config, input_layout, alpha
     if threads is not None:
         limit_threads(threads)
     store = RunDirectory(out)
-    dna = _load(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, None) if model else None
+    dna = _load_model(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, None,
+                      other_input) if model else None
     if dna is not None and store.manifest().get("model_fingerprint") not in (None, dna.fingerprint()):
         raise NeuronMotifError(f"{model} is not the model that made '{out}' (its weights differ from the "
                                "fingerprint in run.json); pass the model the run deciphered.")

@@ -62,3 +62,29 @@ class LayerSettings:
                     raise NeuronMotifError(f"{option} {layer}={setting}: this model has conv layers 1-{n_layers}.")
                 found.setdefault(layer, {})[key] = setting
         return found
+
+
+def parse_other_inputs(items: tuple[str, ...]) -> dict[str, object]:
+    """``("features=0", "extra=x.npy")`` -> ``{"features": 0.0, "extra": array}`` (--other-input)."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from .errors import NeuronMotifError
+
+    found: dict[str, object] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise NeuronMotifError(f"--other-input {item!r}: write NAME=VALUE, e.g. features=0 or features=f.npy.")
+        try:
+            found[name] = float(text)
+        except ValueError:
+            if not Path(text).is_file():
+                raise NeuronMotifError(f"--other-input {item!r}: {text!r} is neither a number nor a .npy file."
+                                       ) from None
+            try:
+                found[name] = np.load(text, allow_pickle=False)
+            except (ValueError, OSError) as exc:
+                raise NeuronMotifError(f"--other-input {item!r}: cannot read {text} as .npy ({exc}).") from exc
+    return found

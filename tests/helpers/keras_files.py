@@ -33,6 +33,11 @@ class KerasSpec:
         w, b = self.rng.normal(0, 0.3, (n_in, units)), self.rng.normal(0, 0.1, units)
         return self.add("Dense", name, (w, b), units=units, activation=activation, use_bias=True)
 
+    def concat_input(self, name, input_name, n_features):
+        """Concatenate the (flattened) path with a second input of ``n_features`` (a functional model only)."""
+        self.other = (input_name, n_features)
+        return self.add("Concatenate", name, axis=-1)
+
     # -- configs ------------------------------------------------------------------------------------
     def sequential_config(self):
         layers = []
@@ -46,13 +51,19 @@ class KerasSpec:
     def functional_config(self):
         layers = [{"name": "input_1", "class_name": "InputLayer", "inbound_nodes": [],
                    "config": {"name": "input_1", "batch_input_shape": [None, self.length, 4]}}]
+        inputs = [["input_1", 0, 0]]
         previous = "input_1"
         for cls, cfg, _ in self.layers:
-            layers.append({"name": cfg["name"], "class_name": cls, "config": cfg,
-                           "inbound_nodes": [[[previous, 0, 0, {}]]]})
+            sources = [[previous, 0, 0, {}]]
+            if cls == "Concatenate":
+                other, n = self.other
+                layers.append({"name": other, "class_name": "InputLayer", "inbound_nodes": [],
+                               "config": {"name": other, "batch_input_shape": [None, n]}})
+                inputs.append([other, 0, 0])
+                sources.append([other, 0, 0, {}])
+            layers.append({"name": cfg["name"], "class_name": cls, "config": cfg, "inbound_nodes": [sources]})
             previous = cfg["name"]
-        return {"class_name": "Model", "config": {"name": "model_1", "layers": layers,
-                                                  "input_layers": [["input_1", 0, 0]],
+        return {"class_name": "Model", "config": {"name": "model_1", "layers": layers, "input_layers": inputs,
                                                   "output_layers": [[previous, 0, 0]]}}
 
     def write(self, path, functional=False, weights_only=False):
@@ -77,8 +88,8 @@ class KerasSpec:
                     g.create_dataset(n, data=w)
 
     # -- independent NumPy forward pass (channels-last, as Keras computes) --------------------------
-    def numpy_forward(self, x):
-        """x: (N, L, 4) -> output of the last layer."""
+    def numpy_forward(self, x, other=None):
+        """x: (N, L, 4) (and the second input, (N, k)) -> output of the last layer."""
         acts = {"relu": lambda v: np.maximum(v, 0), "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "tanh": np.tanh,
                 "linear": lambda v: v, "exponential": np.exp, "softplus": lambda v: np.log1p(np.exp(v)),
                 "elu": lambda v: np.where(v > 0, v, np.exp(v) - 1)}
@@ -109,6 +120,8 @@ class KerasSpec:
                 h = h[:, : n_out * p].reshape(h.shape[0], n_out, p, h.shape[2]).max(axis=2)
             elif cls == "Flatten":
                 h = h.reshape(h.shape[0], -1)
+            elif cls == "Concatenate":
+                h = np.concatenate([h, other], axis=-1)
             elif cls == "Dense":
                 h = acts[cfg["activation"]](h @ w[0] + w[1])
         return h

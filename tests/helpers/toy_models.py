@@ -104,3 +104,21 @@ class PaperCNN(nn.Module):
 
     def forward(self, x):
         return torch.sigmoid(self.head(self.body(x).amax(dim=-1)))
+
+
+class TwoInputCNN(nn.Module):
+    """DNA plus a vector of 3 features (as a promoter model takes mRNA half-life features): the conv
+    stack reads the DNA alone, the head concatenates its pooled output with the features."""
+
+    other_input_shapes = {"features": (3,)}
+
+    def __init__(self, channels: int = 4):
+        super().__init__()
+        self.conv1 = nn.Conv1d(4, channels, 8)
+        self.conv2 = nn.Conv1d(channels, channels, 3)
+        self.head = nn.Linear(channels + 3, 1)
+
+    def forward(self, x, features):
+        x = F.max_pool1d(F.relu(self.conv1(x)), 2)
+        x = torch.relu(self.conv2(x)).amax(dim=-1)
+        return self.head(torch.cat([x, features], dim=1))

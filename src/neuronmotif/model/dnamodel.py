@@ -18,7 +18,9 @@ from torch import fx, nn
 
 from ..errors import NeuronMotifError, UnsupportedModelError
 from ..sequences import ALPHABET
+from .inputs import other_input_values
 from .layers import ConvLayer
+from .trace import other_inputs as other_input_names
 from .trace import trace_chain
 
 
@@ -36,10 +38,16 @@ class DNAModel:
         Whether the model takes (N, 4, L) or (N, L, 4).
     device : str or torch.device
         Where evaluations run ('cpu', 'cuda', 'mps').
+    other_inputs : dict of str -> array-like or float, optional
+        Values of the model's inputs after the DNA (its forward's later arguments, e.g. a vector of mRNA
+        half-life features), one sample's worth, repeated for every sequence. The conv neurons read the
+        DNA alone; these matter only where the head runs (rule effects on the outputs). A number fills
+        the input's declared shape (``module.other_input_shapes``, which Keras models have); inputs with
+        a declared shape default to zeros; without one the head is not run.
     """
 
     def __init__(self, module: nn.Module, *, alphabet: str = "ACGT", input_layout: str = "NCL",
-                 device: str | torch.device = "cpu"):
+                 device: str | torch.device = "cpu", other_inputs: dict | None = None):
         self.alphabet = _check_alphabet(alphabet)
         if input_layout not in ("NCL", "NLC"):
             raise NeuronMotifError(f"input_layout (--input-layout) must be NCL or NLC, not {input_layout!r}.")
@@ -51,6 +59,8 @@ class DNAModel:
             p.requires_grad_(False)
         self._perm = torch.tensor([ALPHABET.index(b) for b in self.alphabet], device=self.device)
         self._graph_module, self._nodes, self.steps, self.layers = trace_chain(module)
+        self.other_inputs = other_input_values(module, other_input_names(self._graph_module), other_inputs or {},
+                                                self.device)
         self._activation_bytes: dict[tuple[int, int], int] = {}
         self._input_length: int | None = None
         self._check_runs()
@@ -58,7 +68,8 @@ class DNAModel:
     def __reduce__(self):
         """Pickled as its module and settings, traced again where it is unpickled (a Dask worker): an fx
         graph's generated code does not always pickle."""
-        return (_rebuild, (self.module, self.alphabet, self.input_layout, str(self.device)))
+        others = {name: value.cpu() for name, value in self.other_inputs.items() if value is not None}
+        return (_rebuild, (self.module, self.alphabet, self.input_layout, str(self.device), others))
 
     # ----------------------------------------------------------------------------------------------
     def layer(self, index: int) -> ConvLayer:
@@ -72,6 +83,17 @@ class DNAModel:
         """(N, 4, L) one-hot in ACGT order -> the model's alphabet and layout."""
         x = x.index_select(1, self._perm)
         return x.transpose(1, 2) if self.input_layout == "NLC" else x
+
+    def model_args(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The whole model's arguments for (N, 4, L) one-hot DNA: the DNA, then each other input's value."""
+        args = [self.to_model_input(x)]
+        for name, value in self.other_inputs.items():
+            if value is None:
+                raise NeuronMotifError(
+                    f"the model's head needs its input '{name}', whose shape is unknown: give its value "
+                    f"(other_inputs={{'{name}': array}}, or --other-input {name}=FILE.npy).")
+            args.append(value.expand(len(x), *value.shape))
+        return tuple(args)
 
     def feature_maps(self, x: torch.Tensor, layers: Sequence[int]) -> dict[int, torch.Tensor]:
         """Activations (after BatchNorm, before the nonlinearity) of several layers.
@@ -212,7 +234,7 @@ class DNAModel:
                 return out
 
         with torch.enable_grad():
-            y = _Probe(self._graph_module).run(self.to_model_input(x))
+            y = _Probe(self._graph_module).run(*self.model_args(x))
             if not torch.is_tensor(y):
                 raise NeuronMotifError(f"the model returns {type(y).__name__}, not one tensor of outputs; "
                                        "wrap it so that forward returns the (N, tasks) tensor.")
@@ -244,7 +266,7 @@ class DNAModel:
             x[:, 0] = 1.0
             try:
                 with torch.no_grad():
-                    y = self._graph_module(self.to_model_input(x))
+                    y = self._graph_module(*self.model_args(x))
             except Exception:  # noqa: BLE001 - any failure means the head needs another length
                 return False
             if not torch.is_tensor(y):
@@ -282,7 +304,7 @@ class DNAModel:
 
         with torch.no_grad():
             try:
-                y = _Capture(self._graph_module).run(self.to_model_input(x))
+                y = _Capture(self._graph_module).run(*self.model_args(x))
             except Exception:  # noqa: BLE001 - a head that needs another length: read the neurons only
                 return self.feature_maps(x, layers), None
         if not torch.is_tensor(y) or len(maps) < len(wanted):
@@ -358,5 +380,5 @@ def _check_finite(module: nn.Module) -> None:
                 "diverged. Re-export the weights of a converged model.")
 
 
-def _rebuild(module: nn.Module, alphabet: str, input_layout: str, device: str) -> DNAModel:
-    return DNAModel(module, alphabet=alphabet, input_layout=input_layout, device=device)
+def _rebuild(module: nn.Module, alphabet: str, input_layout: str, device: str, others: dict) -> DNAModel:
+    return DNAModel(module, alphabet=alphabet, input_layout=input_layout, device=device, other_inputs=others)

@@ -14,7 +14,9 @@ weights apply unchanged.
 Supported layers: InputLayer, Conv1D (valid/same padding, any activation, use_bias), BatchNormalization
 (its epsilon, center/scale), Activation (relu, sigmoid, tanh, softplus, elu, linear, exponential), ReLU,
 MaxPooling1D (pool size, strides, valid/same padding), Dropout, Flatten and Dense, in a Sequential or a
-single-input, single-chain functional model. Anything else is refused with the layer's name and type.
+single-chain functional model; a functional model may have a second input, a feature vector (batch, k)
+that a Concatenate joins to the flattened DNA path (a promoter model's mRNA half-life features).
+Anything else is refused with the layer's name and type.
 """
 
 from __future__ import annotations
@@ -71,6 +73,23 @@ class KerasModel(nn.Module):
         return self.layers(x)
 
 
+class KerasTwoInputModel(KerasModel):
+    """A Keras model with a second input (a feature vector) that joins the DNA path after its Flatten:
+    ``head(concatenate(layers(x), other))``. The second input's forward name is ``other``; its shape is
+    declared, so it is held at zeros unless a value is given (``--other-input other=...``).
+    """
+
+    def __init__(self, layers: nn.Sequential, head: nn.Sequential, input_length: int | None,
+                 other_shape: tuple[int, ...], dna_first: bool, other_name: str):
+        super().__init__(layers, input_length)
+        self.head, self.dna_first, self.keras_other_name = head, dna_first, other_name
+        self.other_input_shapes = {"other": tuple(other_shape)}
+
+    def forward(self, x: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+        h = self.layers(x)
+        return self.head(torch.cat([h, other] if self.dna_first else [other, h], dim=1))
+
+
 _ACTIVATIONS: dict[str, Callable[[], nn.Module] | None] = {
     "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "softplus": nn.Softplus, "elu": nn.ELU,
     "exponential": Exp, "linear": None,
@@ -100,20 +119,22 @@ def _single(value, what: str, layer: str) -> int:
     return int(values[0])
 
 
-def _chain(config: dict) -> tuple[list[dict], int | None]:
-    """The layers of a Sequential or single-chain functional config in execution order, and the input length."""
+def _chain(config: dict) -> tuple[list[dict], int | None, dict | None]:
+    """The layers of a Sequential or functional config in execution order, the input length, and the second
+    input of a two-input functional model (``{"name", "shape", "dna_first"}``) or None."""
     cls = config.get("class_name")
     body = config.get("config", {})
     layers = body if isinstance(body, list) else body.get("layers", [])
+    other = None
     if cls == "Sequential":
         ordered = layers
     elif cls in ("Model", "Functional"):
-        ordered = _functional_order(body, layers)
+        ordered, other = _functional_order(body, layers)
     else:
         raise UnsupportedModelError(f"Keras model class '{cls}' is not supported (Sequential or functional only).")
     length = None
     for layer in ordered:
-        shape = layer["config"].get("batch_input_shape") or layer["config"].get("batch_shape")
+        shape = _input_shape(layer)
         if shape:
             if len(shape) != 3 or shape[-1] != 4:
                 raise NeuronMotifError(
@@ -121,37 +142,59 @@ def _chain(config: dict) -> tuple[list[dict], int | None]:
                     "of shape (batch, length, 4).")
             length = shape[1]
             break
-    return [x for x in ordered if x["class_name"] != "InputLayer"], length
+    return [x for x in ordered if x["class_name"] != "InputLayer"], length, other
 
 
-def _functional_order(body: dict, layers: list[dict]) -> list[dict]:
-    inputs = body.get("input_layers", [])
-    if len(inputs) != 1:
-        raise UnsupportedModelError(
-            f"the Keras model has {len(inputs)} inputs; neuronmotif needs a model with one DNA input.")
+def _input_shape(layer: dict):
+    return layer["config"].get("batch_input_shape") or layer["config"].get("batch_shape")
+
+
+def _sources(node) -> list[str]:
+    """Names of the layers feeding one inbound node (Keras 2 lists, or Keras 3 ``args`` dicts)."""
+    items = node if isinstance(node, list) else node.get("args", [])
+    if not isinstance(node, list) and len(items) == 1 and isinstance(items[0], list):
+        items = items[0]  # Keras 3 merge layers take one list argument
+    return [s[0] if isinstance(s, list) else s["config"]["keras_history"][0] for s in items]
+
+
+def _functional_order(body: dict, layers: list[dict]) -> tuple[list[dict], dict | None]:
     by_name = {x.get("name", x["config"].get("name")): x for x in layers}
+    inputs = [entry[0] for entry in body.get("input_layers", [])]
+    shapes = {name: (_input_shape(by_name[name]) if name in by_name else None) or [] for name in inputs}
+    dna = [name for name in inputs if len(shapes[name]) == 3]
+    others = [name for name in inputs if name not in dna[:1]]
+    if len(inputs) > 2 or not dna or any(len(shapes[name]) != 2 for name in others):
+        raise UnsupportedModelError(
+            f"the Keras model has inputs {', '.join(f'{n} {shapes[n]}' for n in inputs)}; neuronmotif reads one "
+            "DNA input (batch, length, 4), optionally with one feature vector (batch, k) joined after Flatten.")
     users: dict[str, list[str]] = {name: [] for name in by_name}
+    sources: dict[str, list[str]] = {}
     for name, layer in by_name.items():
         for node in layer.get("inbound_nodes", []):
-            sources = node if isinstance(node, list) else node.get("args", [])
-            if len(sources) > 1:
-                raise UnsupportedModelError(
-                    f"Keras layer '{name}' ({layer['class_name']}) merges several inputs; only single chains "
-                    "are supported.")
-            for source in sources:
-                src = source[0] if isinstance(source, list) else source["config"]["keras_history"][0]
+            sources[name] = _sources(node)
+            for src in sources[name]:
                 users[src].append(name)
-    ordered, current = [], inputs[0][0]
+    ordered, current, other = [], dna[0], None
     while True:
         ordered.append(by_name[current])
         following = users[current]
         if not following:
-            return ordered
+            return ordered, other
         if len(following) > 1:
             raise UnsupportedModelError(
                 f"Keras layer '{current}' feeds several layers ({', '.join(following)}); only single chains "
                 "are supported.")
-        current = following[0]
+        nxt = following[0]
+        joined = sources.get(nxt, [])
+        if len(joined) > 1:
+            if by_name[nxt]["class_name"] != "Concatenate" or len(joined) != 2 or not set(joined) - {current} <= set(
+                    others):
+                raise UnsupportedModelError(
+                    f"Keras layer '{nxt}' ({by_name[nxt]['class_name']}) merges {', '.join(joined)}; only a "
+                    "Concatenate of the DNA path with the second input is supported.")
+            partner = next(n for n in joined if n != current)
+            other = {"name": partner, "shape": shapes[partner][1:], "dna_first": joined[0] == current}
+        current = nxt
 
 
 def _weights(group, layer: str) -> list[np.ndarray]:
@@ -237,18 +280,23 @@ def _build_layer(spec: dict, weights: list[np.ndarray], flat: bool = False) -> l
 
 def keras_to_torch(config: dict, weight_group) -> KerasModel:
     """Build the PyTorch twin from a parsed model config and the HDF5 group holding the layer weights."""
-    layers, length = _chain(config)
-    modules: list[tuple[str, nn.Module]] = []
+    layers, length, other = _chain(config)
+    parts: list[nn.Sequential] = [nn.Sequential()]
     flat = False
     for spec in layers:
         name = spec["config"].get("name", spec.get("name"))
-        modules.extend(_build_layer(spec, _weights(weight_group, name), flat))
+        if spec["class_name"] == "Concatenate":
+            if not flat or other is None:
+                raise UnsupportedModelError(f"Keras layer '{name}' concatenates before the DNA path is flattened; "
+                                            "the second input must join after Flatten.")
+            parts.append(nn.Sequential())
+            continue
+        for module_name, module in _build_layer(spec, _weights(weight_group, name), flat):
+            parts[-1].add_module(module_name.replace(".", "_"), module)
         flat = flat or spec["class_name"] in ("Flatten", "Dense")
-    sequential = nn.Sequential()
-    for name, module in modules:
-        sequential.add_module(name.replace(".", "_"), module)
-    model = KerasModel(sequential, length)
-    return model.eval()
+    if other is None:
+        return KerasModel(parts[0], length).eval()
+    return KerasTwoInputModel(parts[0], parts[1], length, other["shape"], other["dna_first"], other["name"]).eval()
 
 
 def load_keras(path: Path, config_path: Path | None = None) -> KerasModel:

@@ -72,11 +72,12 @@ def load_module(spec: str, weights: str | None = None, model_kwargs: str | dict 
 
 def load_model(spec: str, *, weights: str | None = None, model_kwargs: str | dict | None = None,
                keras_config: str | None = None, alphabet: str = "ACGT", input_layout: str = "NCL",
-               device: str = "cpu") -> DNAModel:
-    """:func:`load_module` then wrap it in a :class:`~neuronmotif.model.DNAModel`."""
+               device: str = "cpu", other_inputs: dict | None = None) -> DNAModel:
+    """:func:`load_module` then wrap it in a :class:`~neuronmotif.model.DNAModel` (``other_inputs``: values
+    of the model's inputs after the DNA, see there)."""
     device = _check_device(device)
     module = load_module(spec, weights, model_kwargs, keras_config)
-    return DNAModel(module, alphabet=alphabet, input_layout=input_layout, device=device)
+    return DNAModel(module, alphabet=alphabet, input_layout=input_layout, device=device, other_inputs=other_inputs)
 
 
 def first_line(exc: BaseException) -> str:

@@ -77,17 +77,17 @@ class _Graph:
         if not placeholders:
             raise UnsupportedModelError("the model's graph has no input.")
         self.input = placeholders[0]
+        #: nodes computed from the other inputs (not DNA): never constant-folded, never on the conv path
+        self.side: set[fx.Node] = set(placeholders[1:])
         self.data: set[fx.Node] = set()
         self.consts: dict[fx.Node, object] = {}
         for node in gm.graph.nodes:
-            if node.op == "output":
+            if node.op == "output" or node in self.side:
                 continue
             if node is self.input or any(a in self.data for a in node.all_input_nodes):
                 self.data.add(node)
-            elif node.op == "placeholder":
-                raise UnsupportedModelError(
-                    f"the model takes several inputs (at least '{self.input.name}' and '{node.name}'); "
-                    "neuronmotif needs a model whose forward takes one one-hot DNA tensor.")
+            elif any(a in self.side for a in node.all_input_nodes):
+                self.side.add(node)
             else:
                 self.consts[node] = self._evaluate_constant(node)
         self.reaches_conv = self._nodes_reaching_conv()
@@ -138,6 +138,14 @@ class _Graph:
                         "want to decipher in its own module.")
                 return nodes
             nxt = users[0]
+            sides = [a for a in nxt.all_input_nodes if a in self.side]
+            if sides:
+                if nxt in self.reaches_conv:
+                    raise UnsupportedModelError(
+                        f"graph node '{nxt.name}' mixes the DNA path with the model's other input(s) "
+                        f"({', '.join(a.name for a in sides)}) before the last convolution; neuronmotif needs "
+                        "conv layers that read the DNA alone.")
+                return nodes  # the head joins the other inputs after the convolutions
             merged = [a for a in nxt.all_input_nodes if a in self.data]
             if len(merged) > 1:
                 if nxt in self.reaches_conv:
@@ -327,6 +335,11 @@ def _receptive_field(steps: list[Step], conv_step: int) -> int:
         elif step.kind == "pool":
             size *= step.kernel
     return size
+
+
+def other_inputs(gm: fx.GraphModule) -> list[str]:
+    """Names of the model's inputs after the first (the DNA): held at fixed values where the head needs them."""
+    return [str(n.target) for n in gm.graph.nodes if n.op == "placeholder"][1:]
 
 
 def trace_chain(module: nn.Module) -> tuple[fx.GraphModule, list[fx.Node], list[Step], list[ConvLayer]]:
