@@ -11,6 +11,7 @@ dies loses only the batches it held, which the scheduler gives to another worker
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import sys
@@ -75,13 +76,26 @@ def _pickle_user_code_by_value(model: DNAModel) -> None:
             cloudpickle.register_pickle_by_value(sys.modules[name])
 
 
-def _run_batch(model: DNAModel, layer: int, config: RunConfig, lower: LowerLayerMotifs | None,
+#: a worker's unpickled models, by the digest of their pickle (one unpickling per worker, not per batch)
+_WORKER_MODELS: dict[str, DNAModel] = {}
+
+
+def _worker_model(blob: bytes, digest: str) -> DNAModel:
+    import cloudpickle
+
+    if digest not in _WORKER_MODELS:
+        _WORKER_MODELS.clear()
+        _WORKER_MODELS[digest] = cloudpickle.loads(blob)
+    return _WORKER_MODELS[digest]
+
+
+def _run_batch(blob: bytes, digest: str, layer: int, config: RunConfig, lower: LowerLayerMotifs | None,
                batch: list[int], threads: int | None, keep_samples: bool):
     """One batch on a worker: [(result, sample or None), ...] in neuron order."""
     if threads is not None:
         limit_threads(threads)
     found = []
-    LayerJob(model, layer, config, lower).run_batch(
+    LayerJob(_worker_model(blob, digest), layer, config, lower).run_batch(
         batch, lambda result, sample: found.append((result, sample if keep_samples else None)))
     return found
 
@@ -118,9 +132,15 @@ class DaskBatches:
         self._stack.close()
 
     def _model(self, model: DNAModel):
+        """The model's pickle on every worker, and its digest. Pickled here with cloudpickle, so a class from
+        the user's file travels by value (plain pickle, which Dask tries first, would send its name only)."""
         if self._model_id != id(model):
+            import cloudpickle
+
             _pickle_user_code_by_value(model)
-            self._model_future = self.client.scatter(model, broadcast=True, hash=False)
+            blob = cloudpickle.dumps(model)
+            self._model_future = (self.client.scatter(blob, broadcast=True, hash=False),
+                                  hashlib.sha256(blob).hexdigest())
             self._model_id = id(model)
         return self._model_future
 
@@ -128,9 +148,9 @@ class DaskBatches:
         """Submit every batch, and ``save`` each neuron's result as its batch arrives."""
         from distributed import as_completed
 
-        model = self._model(job.model)
+        blob, digest = self._model(job.model)
         lower = self.client.scatter(job.lower, broadcast=True, hash=False) if job.lower is not None else None
-        futures = [self.client.submit(_run_batch, model, job.layer, job.config, lower, batch,
+        futures = [self.client.submit(_run_batch, blob, digest, job.layer, job.config, lower, batch,
                                       self.config.worker_threads, keep_samples, pure=False, retries=2)
                    for batch in batches]
         for future in as_completed(futures):
