@@ -83,7 +83,10 @@ def test_a_layer_that_may_take_hours_says_so_before_it_starts(tmp_path, weights,
 def test_a_second_run_is_refused_and_the_first_is_unharmed(tmp_path, weights):
     out = tmp_path / "o"
     args = ["run", f"{TOY}:FunctionalCNN", "--weights", weights, "-o", out, "--neuron-batch", "1", *FAST]
-    first = subprocess.Popen([sys.executable, "-m", "neuronmotif.cli", *map(str, args)],
+    # every GA generation runs (no early stop), so the first run is still busy in layer 2 for several seconds
+    # after its first neuron there: longer than the second process needs to start and reach the lock
+    long = ["--max-iter", "400", "--patience", "400"]
+    first = subprocess.Popen([sys.executable, "-m", "neuronmotif.cli", *map(str, args + long)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and first.poll() is None and not (out / "layer_2" / ".partial").exists():
