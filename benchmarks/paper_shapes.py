@@ -39,6 +39,8 @@ def run_dir_bytes(path: Path) -> int:
 
 
 def bench_model(name: str, neurons: int, generations: int) -> float:
+    import sklearn.cluster  # noqa: F401 - demixing's first import (about 3 s) is not a layer's cost
+
     torch.manual_seed(0)
     model = DNAModel(SHAPES[name]())
     config = RunConfig(sampling=SamplingConfig(max_iter=generations, patience=generations), seed=0)
