@@ -33,6 +33,17 @@ def _meme_matrices(path) -> dict[str, np.ndarray]:
     return found
 
 
+#: px per logo column in the atlas (the known logo is shifted by whole columns)
+ATLAS_COLUMN_PX = 14
+
+
+def _best_match(out, query: str, target: str) -> dict:
+    """The first row of the query's layer's matches.tsv naming that target."""
+    layer = query.split("_")[0][1:]
+    return next(r for r in read_tsv(out / f"layer_{layer}" / "matches.tsv")
+                if r["query"] == query and r["target_id"] == target)
+
+
 def _show(page, section: str):
     page.click(f"nav button[data-section={section}]")
     return page.locator(f"section#{section}")
@@ -64,6 +75,14 @@ def test_the_report_of_a_run_opens_offline_and_draws_every_logo(pair_run):
         named = [m for m in motifs if m["best_match_id"]]
         assert atlas.locator(".logo-box[data-matrix^='known:']").count() == len(named)
         assert _assert_logos_drawn(atlas) == len(motifs) + len(named)
+        for m in named:  # the known logo sits at the match's offset (matches.tsv), on its strand
+            best = _best_match(out, m["representative"], m["best_match_id"])
+            card = atlas.locator(f".card.motif[data-motif='{m['motif']}']")
+            network = card.locator(f".logo-box[data-matrix='{m['motif']}'] svg").bounding_box()
+            known = card.locator(".logo-box[data-matrix^='known:']")
+            assert known.get_attribute("data-rc") == ("1" if best["strand"] == "-" else "0")
+            shift = (known.locator("svg").bounding_box()["x"] - network["x"]) / ATLAS_COLUMN_PX
+            assert abs(shift - -int(best["offset"])) < 1e-6, (m["motif"], shift, best["offset"])
 
         neurons = _show(page, "neurons")
         seen = 0
@@ -165,7 +184,8 @@ def test_a_partial_run_directory_reports_what_is_finished(pair_run, tmp_path):
     store = RunDirectory(out)
     for result in results[3][:3]:
         store.save_neuron(3, result, None)
-    assert "report:" in invoke("report", out).output
+    with store.lock():  # as a run still writing to the directory holds it: the report needs no lock
+        assert "report:" in invoke("report", out).output
     with open_report(out / "report.html") as (page, problems):
         rows = _show(page, "overview").locator("table").first.locator("tbody tr")
         assert "partial" in rows.nth(2).text_content() and "finished" in rows.nth(1).text_content()
@@ -180,12 +200,13 @@ def test_report_refuses_a_directory_that_is_not_a_run(tmp_path):
 
 
 def test_names_from_a_users_files_are_shown_as_text(pair_run, pair_model, tmp_path):
-    """The planted matrices in a user's MEME file, one motif called <script>alert(1)</script>, named with
-    `neuronmotif grammar` in a run directory whose own name is markup too."""
+    """The planted matrices in a user's MEME file, named with `neuronmotif grammar` in a run directory whose
+    own name is markup too. Both names hold <script>alert(1)</script>, so whichever planted motif the model
+    learnt well enough to be named on this machine carries it."""
     hostile = "<script>alert(1)</script>"
     data = pair_model[1]
     db = tmp_path / "mine.meme"
-    db.write_text(meme_text([(f"{m} {hostile if m == KLF1 else '<b>' + data.names[m] + '</b>'}", p, 1)
+    db.write_text(meme_text([(f"{m} {hostile if m == KLF1 else hostile + '<b>' + data.names[m] + '</b>'}", p, 1)
                              for m, p in data.ppms.items()]))
     out = tmp_path / "run<img src=x onerror=alert(2)>"
     shutil.copytree(pair_run[0], out)

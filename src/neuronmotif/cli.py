@@ -288,14 +288,13 @@ def grammar(out, model, weights, model_kwargs, keras_config, input_layout, alpha
 def report(out) -> None:
     """Write OUT/report.html, one offline page of the run directory OUT (finished or not): the model and
     its neurons' status, the rules with their spacing curves, the motif atlas, and every neuron's CRMs,
-    dictionary and syntax trees."""
-    from .report import write_report
-    from .store import RunDirectory
+    dictionary and syntax trees.
 
-    store = RunDirectory(out)
-    with store.lock():
-        path = write_report(store.path)
-    console.print(f"report: [bold]{path}[/]")
+    It only reads the run's files and replaces report.html in one rename, so it takes no lock: it works
+    while a run is still writing to OUT."""
+    from .report import write_report
+
+    console.print(f"report: [bold]{write_report(out)}[/]")
 
 
 @main.command()
@@ -308,6 +307,7 @@ def report(out) -> None:
 def demo(out, seed, overwrite, quiet) -> None:
     """Plant JASPAR motifs, train a small CNN, decipher every layer and compare with the truth."""
     from .datasets.demo import DEMO_GRAMMARS, run_demo, summary_rows
+    from .report import REPORT_NAME
 
     console.print("[bold]neuronmotif demo[/]: " + "; ".join(
         f"{g.name} ({' '.join(g.motifs)})" for g in DEMO_GRAMMARS))
@@ -323,7 +323,7 @@ def demo(out, seed, overwrite, quiet) -> None:
     for row in summary_rows(rows):
         table.add_row(*row)
     console.print(table)
-    _print_paths(out, Path(out) / "report.html")
+    _print_paths(out, Path(out) / REPORT_NAME)
 
 
 def _print_paths(out, report) -> None:

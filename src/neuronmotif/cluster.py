@@ -107,7 +107,7 @@ class DaskBatches:
         self.config = config
         self._stack = contextlib.ExitStack()
         self.client = None
-        self._model_future = None
+        self._scattered_model = None
         self._model_id: int | None = None
 
     def __enter__(self) -> DaskBatches:
@@ -139,10 +139,10 @@ class DaskBatches:
 
             _pickle_user_code_by_value(model)
             blob = cloudpickle.dumps(model)
-            self._model_future = (self.client.scatter(blob, broadcast=True, hash=False),
+            self._scattered_model = (self.client.scatter(blob, broadcast=True, hash=False),
                                   hashlib.sha256(blob).hexdigest())
             self._model_id = id(model)
-        return self._model_future
+        return self._scattered_model
 
     def run(self, job: LayerJob, batches: list[list[int]], save: Save, keep_samples: bool) -> None:
         """Submit every batch, and ``save`` each neuron's result as its batch arrives."""

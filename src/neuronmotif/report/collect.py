@@ -40,7 +40,10 @@ def _layer_results(store: RunDirectory, layer: dict) -> tuple[str, list[NeuronRe
     index = layer["index"]
     if store.layer_done(index):
         return "finished", store.load_layer(index)
-    done = [store.load_neuron(index, n) for n in range(layer["out_channels"]) if store.has_neuron(index, n)]
+    try:
+        done = [store.load_neuron(index, n) for n in range(layer["out_channels"]) if store.has_neuron(index, n)]
+    except FileNotFoundError:  # a running run finished the layer (and removed its partial files) meanwhile
+        return "finished", store.load_layer(index)
     return ("partial" if done else "not started"), done
 
 
@@ -85,14 +88,15 @@ def _dictionary_matrices(store: RunDirectory, index: int, matrices: dict) -> Non
         matrices.update({name: rows_of(ppm) for name, ppm in read_meme(path).items()})
 
 
-def _layers(store: RunDirectory, manifest: dict, q_max: float, matrices: dict) -> tuple[list[dict], list[dict]]:
+def _layers(store: RunDirectory, manifest: dict, grammars: dict[int, dict[int, dict]], q_max: float,
+            matrices: dict) -> tuple[list[dict], list[dict]]:
     """The layer table with each layer's state and status counts, and every neuron done."""
     layers, neurons = [], []
     for layer in manifest.get("model_layers", []):
         if layer["index"] not in manifest.get("layers", []):
             continue
         state, results = _layer_results(store, layer)
-        grammar = _grammar(store, layer["index"])
+        grammar = grammars.get(layer["index"], {})
         _dictionary_matrices(store, layer["index"], matrices)
         counts = Counter(r.status for r in results)
         reasons = Counter(r.note for r in results if r.status != "ok" and r.note)
@@ -105,12 +109,13 @@ def _layers(store: RunDirectory, manifest: dict, q_max: float, matrices: dict) -
     return layers, neurons
 
 
-def _representative_match(store: RunDirectory, representative: str, match_id: str, q_max: float) -> dict | None:
+def _representative_match(grammars: dict[int, dict[int, dict]], representative: str, match_id: str,
+                          q_max: float) -> dict | None:
     """The best known match of a network motif's representative, with its offset and strand (grammar.json)."""
     parsed = _DICTIONARY_NAME.match(representative)
     if not parsed or not match_id:
         return None
-    neuron = _grammar(store, int(parsed[1])).get(int(parsed[2]), {})
+    neuron = grammars.get(int(parsed[1]), {}).get(int(parsed[2]), {})
     for m in neuron.get("motifs", []):
         if m["motif"] == representative:
             found = [x for x in _significant(m["matches"], q_max) if x["id"] == match_id]
@@ -118,7 +123,8 @@ def _representative_match(store: RunDirectory, representative: str, match_id: st
     return None
 
 
-def _network_motifs(store: RunDirectory, q_max: float, matrices: dict) -> list[dict]:
+def _network_motifs(store: RunDirectory, grammars: dict[int, dict[int, dict]], q_max: float,
+                    matrices: dict) -> list[dict]:
     """motifs.tsv rows (the verified view when the rule stage ran), each with its aligned best match."""
     path = store.path / "motifs.tsv"
     if not path.exists():
@@ -127,7 +133,7 @@ def _network_motifs(store: RunDirectory, q_max: float, matrices: dict) -> list[d
         matrices.update({name: rows_of(ppm) for name, ppm in read_meme(store.path / "motifs.meme").items()})
     motifs = []
     for row in read_tsv(path):
-        match = _representative_match(store, row["representative"], row["best_match_id"], q_max)
+        match = _representative_match(grammars, row["representative"], row["best_match_id"], q_max)
         if match is not None:
             match["key"] = f"known:{match['id']}"
         motifs.append({**row, "match": match, "status": row.get("status", "")})
@@ -183,8 +189,9 @@ def collect(path: str | Path) -> dict:
     settings = annotation.get("parameters", {})
     q_max = float(settings.get("match_q", 0.05))
     matrices: dict[str, list] = {}
-    layers, neurons = _layers(store, manifest, q_max, matrices)
-    motifs = _network_motifs(store, q_max, matrices)
+    grammars = {layer: _grammar(store, layer) for layer in manifest.get("layers", [])}  # each file read once
+    layers, neurons = _layers(store, manifest, grammars, q_max, matrices)
+    motifs = _network_motifs(store, grammars, q_max, matrices)
     note = _known_matrices(motifs, settings.get("motif_db"), matrices)
     rules = _rules(store)
     done = sum(1 for layer in layers if layer["state"] == "finished")
