@@ -70,7 +70,8 @@ def _neuron(index: int, result: NeuronResult, grammar: dict | None, q_max: float
     for m in (grammar or {}).get("motifs", []):
         significant = _significant(m["matches"], q_max)
         dictionary.append({"motif": m["motif"], "width": m["width"], "consensus": m["consensus"],
-                           "match": significant[0] if significant else None})
+                           "match": significant[0] if significant else None,
+                           "also": sorted({x["name"] for x in significant[1:]} - {x["name"] for x in significant[:1]})})
         words += [m["motif"].lower(), m["consensus"].lower()] + [x["name"].lower() for x in significant]
     for combo in (grammar or {}).get("combinations", []):
         combinations.append({k: combo[k] for k in ("combination", "label", "slots", "tree", "crms")})

@@ -277,7 +277,8 @@ function neuronCard(n) {
   }
   if (n.dictionary.length) {
     card.append(el("h3", {}, "Dictionary"), el("div", { class: "logos" }, n.dictionary.map((m) =>
-      logo(m.motif, { caption: m.match ? `${m.match.name} q ${fmt(m.match.q_value)}` : "unnamed", column: 10, height: 40 }))));
+      logo(m.motif, { caption: (m.match ? `${m.match.name} q ${fmt(m.match.q_value)}` : "unnamed")
+        + (m.also.length ? ` (also ${m.also.join(", ")})` : ""), column: 10, height: 40 }))));
   }
   if (n.combinations.length) {
     card.append(el("h3", {}, "Syntax trees"));
