@@ -48,7 +48,8 @@ class _Evaluator:
 def _mutate(tokens: torch.Tensor, grad: torch.Tensor, step: float, rate: float,
             generator: torch.Generator) -> torch.Tensor:
     """Gradient-guided mutation of (K, N, rf) tokens given gradients (K, N, 4, rf)."""
-    x = torch.nn.functional.one_hot(tokens, 4).to(grad.dtype).transpose(-1, -2)  # (K, N, 4, rf)
+    bases = torch.arange(4, dtype=tokens.dtype, device=tokens.device)
+    x = (tokens.unsqueeze(-2) == bases[:, None]).to(grad.dtype)  # (K, N, 4, rf)
     gain = grad - (grad * x).sum(dim=2, keepdim=True)  # gain of switching to each base
     scale = gain.amax(dim=(2, 3), keepdim=True).clamp_min(1e-12)
     weight = x + step * (gain / scale).clamp_min(0)
