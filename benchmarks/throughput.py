@@ -12,7 +12,11 @@ BD-10 GA layers (3-10) are measured on one batch of neurons with at most ``--bd1
 generations (on 2 CPU cores a full 200-generation search of a 144-bp, 10-layer neuron takes far
 longer); the seconds per generation are printed so the full cost can be read off.
 
-Usage: python benchmarks/throughput.py [--quick] [--device cpu]
+The demo2 design (``--demo2``: the published demo2 architecture trained on two CTCF at position
+windows, ``neuronmotif.datasets.positional``) is measured on every layer and against the published
+code's 780 s for sampling and demixing it on 2 cores.
+
+Usage: python benchmarks/throughput.py [--quick] [--device cpu] [--demo2-only]
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from nmbench.zoo import bd10_like  # noqa: E402
 
 from neuronmotif.datasets.demo import demo_data, demo_model  # noqa: E402
+from neuronmotif.datasets.models import train  # noqa: E402
+from neuronmotif.datasets.positional import Demo2Like, WithSigmoid, ctcf_pair_data  # noqa: E402
 from neuronmotif.model import DNAModel  # noqa: E402
 from neuronmotif.pipeline import LayerJob, RunConfig, lower_layer_motifs  # noqa: E402
 from neuronmotif.sample import SamplingConfig  # noqa: E402
@@ -105,6 +111,7 @@ def main() -> None:
     parser.add_argument("--bd10-from", type=int, default=1,
                         help="First BD-10 layer to measure (earlier ones are skipped; the GA then starts random).")
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--demo2-only", action="store_true", help="Only the demo2 design (every layer).")
     args = parser.parse_args()
     torch.manual_seed(0)
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, device {args.device}, "
@@ -115,6 +122,9 @@ def main() -> None:
           "in model eval | peak RSS GB | note |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
 
+    bench_demo2(args)
+    if args.demo2_only:
+        return
     if not args.skip_demo:
         bench_demo(args)
     bench_bd10(args)
@@ -134,6 +144,29 @@ def bench_demo(args) -> None:
         lower = lower_layer_motifs(results)
         target = " target < 15 s/neuron" if layer == 3 else ""
         row("demo", layer, dna.layer(layer), fwd, bwd, wall, n, share, f"all neurons{target}")
+
+
+#: the published NeuronMotif code's sampling and demixing of its demo2 model on a 2-core machine (s)
+PUBLISHED_DEMO2_SECONDS = 780.0
+
+
+def bench_demo2(args) -> None:
+    """The published demo2 design (seed 0, 10 epochs, with its sigmoid), every layer at default settings."""
+    data = ctcf_pair_data(4000, 0)
+    torch.manual_seed(0)
+    body = Demo2Like()
+    train(body, data.tokens, data.labels, epochs=10, seed=0)
+    dna = DNAModel(WithSigmoid(body), device=args.device)
+    config = RunConfig(seed=0)
+    lower, total = None, 0.0
+    for layer in range(1, len(dna.layers) + 1):
+        fwd, bwd = throughput(dna, layer)
+        wall, n, share, results = bench_layer(dna, layer, config, lower)
+        lower = lower_layer_motifs(results)
+        total += wall
+        row("demo2", layer, dna.layer(layer), fwd, bwd, wall, n, share, f"all neurons; layer total {wall:.1f} s")
+    print(f"\ndemo2 design, sampling + demixing + CRMs of every layer: {total:.1f} s; "
+          f"published code {PUBLISHED_DEMO2_SECONDS:.0f} s: {PUBLISHED_DEMO2_SECONDS / total:.1f}x faster\n")
 
 
 def bench_bd10(args) -> None:
