@@ -12,9 +12,9 @@ BD-10 GA layers (3-10) are measured on one batch of neurons with at most ``--bd1
 generations (on 2 CPU cores a full 200-generation search of a 144-bp, 10-layer neuron takes far
 longer); the seconds per generation are printed so the full cost can be read off.
 
-The demo2 design (``--demo2``: the published demo2 architecture trained on two CTCF at position
-windows, ``neuronmotif.datasets.positional``) is measured on every layer and against the published
-code's 780 s for sampling and demixing it on 2 cores.
+The demo2 design (the published demo2 architecture trained on two CTCF at position windows,
+``neuronmotif.datasets.positional``) is measured first, on every layer, against the published code's
+780 s for sampling and demixing it on 2 cores; ``--demo2-only`` stops after it.
 
 Usage: python benchmarks/throughput.py [--quick] [--device cpu] [--demo2-only]
 """
