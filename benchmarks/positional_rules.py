@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,7 @@ def one_seed(seed: int, out: Path) -> dict:
     torch.manual_seed(seed)
     body = Demo2Like()
     auroc = train(body, data.tokens, data.labels, epochs=10, seed=seed)[0]
+    shutil.rmtree(out / f"seed_{seed}", ignore_errors=True)  # a run with the same parameters would resume
     start = time.perf_counter()
     result = run(DNAModel(WithSigmoid(body)), out / f"seed_{seed}", overwrite=True, source=f"demo2 seed {seed}",
                  progress=False)

@@ -22,6 +22,8 @@ CRMs per neuron, doubled the run time and mostly added fragments.
 
 Feature maps wider than ``max_features`` are reduced by a seeded Gaussian random projection (which
 keeps Euclidean distances, hence k-means, approximately intact) so deep layers do not need gigabytes.
+Every stage's map is computed once per neuron, in one forward pass, and shared by the motif_nb
+candidates and by every cluster (the published code ran the model again for each).
 """
 
 from __future__ import annotations
@@ -91,26 +93,58 @@ class DemixConfig:
         check("eval_batch", self.eval_batch, 1)
 
 
-def _features(model: DNAModel, layer: int, tokens: np.ndarray, config: DemixConfig,
-              rng: np.random.Generator) -> np.ndarray:
-    """Flattened feature map (N, C*L) of ``layer`` over the sequences, projected if too wide."""
-    chunks, projection = [], None
-    batch = model.batch_size(layer, config.eval_batch, length=tokens.shape[1])
-    with torch.no_grad():
-        for s in range(0, len(tokens), batch):
-            fmap = model.feature_maps(one_hot(tokens[s:s + batch], model.device), [layer])[layer]
-            flat = fmap.flatten(1).float()
-            if flat.shape[1] > config.max_features:
-                if projection is None:
-                    g = rng.standard_normal((flat.shape[1], config.max_features)) / np.sqrt(config.max_features)
-                    projection = torch.as_tensor(g, dtype=torch.float32, device=flat.device)
-                flat = flat @ projection
-            chunks.append(flat.cpu().numpy())
-    return np.concatenate(chunks)
+class _StageFeatures:
+    """Flattened feature maps (N, D) of the pooling stages below a layer, for all of a neuron's sequences.
+
+    One forward pass up to the deepest stage gives every stage's map; maps wider than
+    ``config.max_features`` are randomly projected (one seeded Gaussian matrix per stage). Each motif_nb
+    candidate and each cluster then indexes these rows instead of running the model again.
+    """
+
+    def __init__(self, model: DNAModel, levels: list[int], tokens: np.ndarray, config: DemixConfig,
+                 rng: np.random.Generator):
+        chunks: dict[int, list[np.ndarray]] = {level: [] for level in levels}
+        projections: dict[int, torch.Tensor] = {}
+        batch = model.batch_size(max(levels), config.eval_batch, length=tokens.shape[1])
+        with torch.no_grad():
+            for s in range(0, len(tokens), batch):
+                fmaps = model.feature_maps(one_hot(tokens[s:s + batch], model.device), levels)
+                for level in levels:
+                    flat = fmaps[level].flatten(1).float()
+                    if flat.shape[1] > config.max_features:
+                        if level not in projections:
+                            g = rng.standard_normal((flat.shape[1], config.max_features))
+                            projections[level] = torch.as_tensor(g / np.sqrt(config.max_features),
+                                                                 dtype=torch.float32, device=flat.device)
+                        flat = flat @ projections[level]
+                    chunks[level].append(flat.cpu().numpy())
+        self._maps = {level: np.concatenate(parts) for level, parts in chunks.items()}
+
+    def __getitem__(self, level: int) -> np.ndarray:
+        return self._maps[level]
+
+
+def _pooling_stages(model: DNAModel, layer: int) -> list[int]:
+    """The layers below ``layer`` followed by max-pooling (pool > 1), deepest first."""
+    return [level for level in range(layer - 1, 0, -1) if model.layer(level).pool_after > 1]
+
+
+def _weighted_kmeans(features: np.ndarray, weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Labels (N,) of activation-weighted k-means (3 seeded k-means++ restarts) on all the rows.
+
+    Fitting the centres on a subset (uniform, or drawn in proportion to the weights) and assigning
+    every row was 20% faster on the demo2 design but moved its CTCF pair rule off on one seed in two
+    (BENCHMARKS.md, session 9), so every row is used.
+    """
+    from sklearn.cluster import KMeans  # scikit-learn loads rich and more: import it only when clustering
+
+    km = KMeans(n_clusters=k, n_init=3, random_state=int(rng.integers(2**31)))
+    return km.fit_predict(features, sample_weight=weights)
 
 
 def split_by_pooling(model: DNAModel, layer: int, tokens: np.ndarray, acts: np.ndarray, motif_nb: int,
-                     config: DemixConfig, seed: int) -> list[np.ndarray]:
+                     config: DemixConfig, seed: int,
+                     features: _StageFeatures | None = None) -> list[np.ndarray]:
     """Recursive activation-weighted k-means over the pooling stages below ``layer``.
 
     Parameters
@@ -119,37 +153,36 @@ def split_by_pooling(model: DNAModel, layer: int, tokens: np.ndarray, acts: np.n
     acts : np.ndarray, shape (N,), positive
     motif_nb : int
         Number of independently shifting units: each stage makes ``pool ** motif_nb`` clusters.
+    features : _StageFeatures, optional
+        The stages' feature maps of these sequences, when already computed (else computed here).
 
     Returns
     -------
     list of np.ndarray
         Index arrays into ``tokens``, one per leaf cluster (non-empty).
     """
-    from sklearn.cluster import KMeans  # scikit-learn loads rich and more: import it only when clustering
-
     rng = np.random.default_rng(seed)
+    stages = _pooling_stages(model, layer)
+    if features is None and stages:
+        features = _StageFeatures(model, stages, tokens, config, rng)
     leaves: list[np.ndarray] = []
 
-    def recurse(index: np.ndarray, level: int) -> None:
-        if level == 0:
+    def recurse(index: np.ndarray, depth: int) -> None:
+        if depth == len(stages):
             leaves.append(index)
             return
+        level = stages[depth]
         k = model.layer(level).pool_after ** motif_nb
-        if k == 1:
-            recurse(index, level - 1)
-            return
         if len(index) < max(k, config.min_cluster):
             leaves.append(index)
             return
-        features = _features(model, level, tokens[index], config, rng)
-        km = KMeans(n_clusters=k, n_init=3, random_state=int(rng.integers(2**31)))
-        labels = km.fit_predict(features, sample_weight=acts[index])
+        labels = _weighted_kmeans(features[level][index], acts[index], k, rng)
         for c in range(k):
             members = index[labels == c]
             if len(members):
-                recurse(members, level - 1)
+                recurse(members, depth + 1)
 
-    recurse(np.arange(len(tokens)), layer - 1)
+    recurse(np.arange(len(tokens)), 0)
     return leaves
 
 
@@ -201,8 +234,11 @@ def demix_neuron(model: DNAModel, layer: int, neuron: int, tokens: np.ndarray, a
     motif_nb : int
     """
     best: tuple[float, list[CRM], int] | None = None
+    stages = _pooling_stages(model, layer)
+    features = (_StageFeatures(model, stages, tokens, config, np.random.default_rng([seed, 0]))
+                if stages else None)
     for motif_nb in motif_nb_candidates(model, layer, len(tokens), config):
-        clusters = split_by_pooling(model, layer, tokens, acts, motif_nb, config, seed + motif_nb)
+        clusters = split_by_pooling(model, layer, tokens, acts, motif_nb, config, seed + motif_nb, features)
         crms = build_crms(model, layer, neuron, tokens, acts, clusters, config)
         share = explained_share(crms, config.ratio_threshold)
         if best is None or share > best[0] + 1e-12:
