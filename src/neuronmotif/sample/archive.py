@@ -45,6 +45,13 @@ class Archive:
         return self._tokens[0], self._acts[0]
 
     def _update_top(self, tokens: np.ndarray, acts: np.ndarray) -> None:
+        if self._top_tokens is not None and len(self._top_acts) == self.top_k:
+            # a full top set already holds top_k distinct rows at or above its minimum, and wins ties
+            # (it comes first): only rows above the minimum can enter, and they are usually few
+            enters = acts > self._top_acts[-1]
+            if not enters.any():
+                return
+            tokens, acts = tokens[enters], acts[enters]
         if self._top_tokens is not None:
             tokens = np.concatenate([self._top_tokens, tokens])
             acts = np.concatenate([self._top_acts, acts])
