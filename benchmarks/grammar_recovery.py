@@ -20,6 +20,7 @@ import json
 import pickle
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -45,12 +46,15 @@ QUICK_MODELS = ["basset-A", "bd10-B"]
 METHODS = ["neuronmotif", "baseline"]
 
 
-def method_settings(quick: bool) -> tuple[RunConfig, BaselineConfig]:
-    """Settings of both methods; --quick lightens both (fewer GA generations; fewer sequences and restarts)."""
+def method_settings(quick: bool, seed: int = 0) -> tuple[RunConfig, BaselineConfig]:
+    """Settings of both methods; --quick lightens both (fewer GA generations; fewer sequences and restarts).
+
+    ``seed`` is neuronmotif's run seed (the zoo models are always trained with seed 0).
+    """
     if quick:
-        return (RunConfig(sampling=SamplingConfig(max_iter=30, patience=5, max_samples=20_000)),
+        return (RunConfig(sampling=SamplingConfig(max_iter=30, patience=5, max_samples=20_000), seed=seed),
                 BaselineConfig(max_positives=1000, n_shuffles=10, n_leiden_runs=10))
-    return RunConfig(), BaselineConfig()
+    return RunConfig(seed=seed), BaselineConfig()
 
 
 def peak_rss_gb() -> float:
@@ -60,15 +64,16 @@ def peak_rss_gb() -> float:
     return max(own, children) / 1024 ** 2
 
 
-def child(method: str, model_name: str, out: Path, quick: bool) -> None:
+def child(method: str, model_name: str, out: Path, quick: bool, seed: int) -> None:
     """Run one method on one model (in its own process) and pickle its report with time and memory."""
     torch.set_num_threads(2)
     entry = ZOO[model_name]
     model, _ = cached_model(entry)
     data = entry.data()
-    config, baseline = method_settings(quick)
+    config, baseline = method_settings(quick, seed)
     start = time.perf_counter()
     if method == "neuronmotif":
+        shutil.rmtree(out / "neuronmotif", ignore_errors=True)  # a run with the same parameters would resume
         run(DNAModel(model), out / "neuronmotif", config=config, overwrite=True, source=f"zoo:{entry.name}",
             progress=False)
         reports = [run_report(out / "neuronmotif", "neuronmotif (all network motifs)"),
@@ -109,14 +114,15 @@ def planted_pair_spacings(model, data: SimulatedData, run_dir: Path) -> list[str
     return [f"{r.tf}: {r.detail}" for r in rows if r.planted not in data.ppms]  # the pair rows
 
 
-def run_child(method: str, model_name: str, out: Path, quick: bool) -> dict:
-    cmd = [sys.executable, __file__, "--child", method, model_name, "--out", str(out)] + (["--quick"] if quick else [])
+def run_child(method: str, model_name: str, out: Path, quick: bool, seed: int) -> dict:
+    cmd = [sys.executable, __file__, "--child", method, model_name, "--out", str(out), "--seed", str(seed)]
+    cmd += ["--quick"] if quick else []
     subprocess.run(cmd, check=True)
     with open(out / f"{method}.pkl", "rb") as fh:
         return pickle.load(fh)
 
 
-def benchmark_model(model_name: str, out: Path, quick: bool, methods: list[str]) -> dict:
+def benchmark_model(model_name: str, out: Path, quick: bool, methods: list[str], seed: int) -> dict:
     entry = ZOO[model_name]
     start = time.perf_counter()
     _, meta = cached_model(entry)
@@ -128,7 +134,7 @@ def benchmark_model(model_name: str, out: Path, quick: bool, methods: list[str])
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for method in methods:
-        result = run_child(method, model_name, out, quick)
+        result = run_child(method, model_name, out, quick, seed)
         for report in result["reports"]:
             rows.append(table_row(report, result, planted, data))
         for line in result.get("pairs", []):
@@ -193,12 +199,13 @@ def main() -> None:
     parser.add_argument("--models", help=f"comma-separated zoo models (default: all of {', '.join(ZOO)})")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated, of " + ", ".join(METHODS))
     parser.add_argument("--out", default="bench_out/grammar_recovery", help="output folder")
+    parser.add_argument("--seed", type=int, default=0, help="neuronmotif's run seed (default 0)")
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "MODEL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     out = Path(args.out)
     if args.child:
         method, model_name = args.child
-        child(method, model_name, out, args.quick)
+        child(method, model_name, out, args.quick, args.seed)
         return
     names = args.models.split(",") if args.models else (QUICK_MODELS if args.quick else list(ZOO))
     unknown = [n for n in names if n not in ZOO]
@@ -208,11 +215,11 @@ def main() -> None:
     if set(methods) - set(METHODS):
         sys.exit(f"unknown method(s) {sorted(set(methods) - set(METHODS))}; choose from {METHODS}")
     start = time.perf_counter()
-    results = [benchmark_model(n, out / n, args.quick, methods) for n in names]
+    results = [benchmark_model(n, out / n, args.quick, methods, args.seed) for n in names]
     seconds = time.perf_counter() - start
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps({"quick": args.quick, "seconds": seconds, "versions": versions(),
-                                                  "results": results}, indent=1, default=str))
+    summary = {"quick": args.quick, "seed": args.seed, "seconds": seconds, "versions": versions(), "results": results}
+    (out / "results.json").write_text(json.dumps(summary, indent=1, default=str))
     text = markdown(results, args.quick, seconds)
     (out / "results.md").write_text(text)
     print("\n" + text)

@@ -47,13 +47,19 @@ class _Evaluator:
 
 def _mutate(tokens: torch.Tensor, grad: torch.Tensor, step: float, rate: float,
             generator: torch.Generator) -> torch.Tensor:
-    """Gradient-guided mutation of (K, N, rf) tokens given gradients (K, N, 4, rf)."""
-    bases = torch.arange(4, dtype=tokens.dtype, device=tokens.device)
-    x = (tokens.unsqueeze(-2) == bases[:, None]).to(grad.dtype)  # (K, N, 4, rf)
-    gain = grad - (grad * x).sum(dim=2, keepdim=True)  # gain of switching to each base
+    """Gradient-guided mutation of (K, N, rf) tokens given gradients (K, N, 4, rf).
+
+    Each base's weight is 1 for the current base plus ``step`` times its normalised gain (the
+    gradient of switching to it, clipped at 0); the new base is drawn from these weights mixed with
+    ``rate`` of uniform noise.
+    """
+    current = tokens.unsqueeze(2).long()  # (K, N, 1, rf)
+    gain = grad - grad.gather(2, current)  # gain of switching to each base; 0 at the current one
     scale = gain.amax(dim=(2, 3), keepdim=True).clamp_min(1e-12)
-    weight = x + step * (gain / scale).clamp_min(0)
-    probs = (1 - rate) * weight / weight.sum(dim=2, keepdim=True) + rate * 0.25
+    weight = (gain / scale).clamp_min_(0).mul_(step)
+    weight.scatter_add_(2, current, torch.ones_like(current, dtype=weight.dtype))
+    total = weight.sum(dim=2, keepdim=True)
+    probs = weight.mul_(1 - rate).div_(total).add_(rate * 0.25)
     u = torch.rand(tokens.shape, generator=generator, device=tokens.device).unsqueeze(2)
     return (probs.cumsum(dim=2) < u).sum(dim=2).clamp_max(3)
 
