@@ -7,6 +7,7 @@ from conftest import SINGLE_SEEDS
 from neuronmotif.model import DNAModel
 from neuronmotif.ppm import activation_weighted_ppm
 from neuronmotif.sample import SamplingConfig, entry_probabilities, enumerate_exhaustive, genetic_sample
+from neuronmotif.sample.archive import Archive
 from neuronmotif.sequences import stratified_subsample
 
 
@@ -63,3 +64,18 @@ def test_entry_probabilities_explore_weak_positive_weights_without_double_counti
     assert p[0, 2] == 0 and p[1, 0] == 0
     assert np.isclose(p.sum(), 1.0)
     assert p[0, 1] > 0.05 and p[1, 1] > 0.05  # weak weights share one bin's mass
+
+
+def test_archive_quality_is_the_mean_of_the_best_distinct_sequences_over_many_additions():
+    # rows repeat across additions (as GA elites do); quality must count each distinct row once
+    rng = np.random.default_rng(0)
+    pool = rng.integers(0, 4, (500, 12)).astype(np.uint8)
+    pool_acts = np.round(rng.random(500), 2).astype(np.float32)  # rounded: ties at the cut-off
+    archive = Archive(cap=10_000, bins=20, rng=np.random.default_rng(1), top_k=50)
+    seen: dict[bytes, float] = {}
+    for _ in range(30):
+        pick = rng.integers(0, 500, 200)
+        archive.add(pool[pick], pool_acts[pick])
+        seen.update({pool[i].tobytes(): float(pool_acts[i]) for i in pick if pool_acts[i] > 0})
+        best = sorted(seen.values(), reverse=True)[:50]
+        assert archive.quality() == pytest.approx(np.mean(best), abs=1e-6)
