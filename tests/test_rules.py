@@ -143,6 +143,52 @@ def test_a_composite_network_motif_is_split_into_its_units():
     assert units.composites["G3"][1].start - (units.composites["G3"][0].start + esrrb.shape[1]) == 3
 
 
+def test_a_long_motif_named_for_one_half_is_cut_into_its_two_sites_with_their_gap():
+    """ESRRB -3 bp- KLF1 read as one 21-bp motif: the rule stage cuts it into an ESRR-like and a KLF-like
+    site 3 bp apart and reads the long motif as their composite, so the pair is put to the model."""
+    from helpers.toy_annotation import annotation_with_network
+    from neuronmotif.motifs import load_motif_db
+    from neuronmotif.rules.hypotheses import decompose
+    from neuronmotif.rules.sites import cut_known_sites
+
+    esrrb, klf1 = jaspar_motif(ESRRB)[1], jaspar_motif(KLF1)[1]
+    annotation = annotation_with_network({"G1": np.concatenate([esrrb, np.full((4, 3), 0.25), klf1], axis=1)})
+    extended, pieces, cuts = cut_known_sites(annotation, load_motif_db("JASPAR2024"), 0.05)
+    names = [p.match.target_name.upper() if p.match else "" for p in pieces]
+    assert len(pieces) == 2 and names[0].startswith("ESRR") and ("KLF" in names[1] or "SP" in names[1]), names
+    first, second = cuts["G1"]
+    first_width = next(g for g in extended.network if g.name == first.motif).representative.width
+    assert abs(second.start - (first.start + first_width) - 3) <= 1, (first, second, first_width)
+    assert decompose(extended, cuts).parts("G1") == [first.motif, second.motif]
+
+
+def _hybrid(first: str, second: str, gap: int):
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.verdicts import Verdict
+
+    verdict = Verdict((first, second), ("+", "+"), "output 0", 5.0, 1e-12, (gap, gap), gap, 0.6, {"output 0": 5.0})
+    return Rule(verdict, ("", ""), None, 1e-10, [(3, 0)], f"{first} {second}", core_gap=gap)
+
+
+def test_two_overlapping_pieces_of_ctcf_the_model_wants_together_are_one_ctcf_rule():
+    """CTCF cut in two pieces overlapping by 3 bp, cooperative at the peak: one single-motif rule
+    of the assembled site, named CTCF and written as a new network motif; two unrelated motifs
+    overlapping the same way (ESRRB over KLF1) stay a rejected hybrid."""
+    from neuronmotif.motifs import load_motif_db
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.assemble import assemble_hybrids
+
+    ctcf = jaspar_motif("MA0139.2")[1]
+    ppms = {"G1": ctcf[:, :11], "G2": ctcf[:, 8:], "G3": jaspar_motif(ESRRB)[1], "G4": jaspar_motif(KLF1)[1]}
+    pieces, unrelated = _hybrid("G1", "G2", -3), _hybrid("G3", "G4", -3)
+    rules, assembled = assemble_hybrids([pieces, unrelated], ppms, dict.fromkeys(ppms, 2),
+                                        load_motif_db("JASPAR2024"), RulesConfig(), 0.05)
+    assert [a.name for a in assembled] == ["G5"] and assembled[0].match.target_name == "CTCF"
+    assert assembled[0].ppm.shape[1] == ctcf.shape[1] and rules[0].verdict.motifs == ("G5",)
+    assert rules[0].label.startswith("CTCF(") and rules[0].verdict.gap_range is None
+    assert rules[1] is unrelated
+
+
 def test_positives_give_their_dinucleotide_background_and_bad_files_one_line(tmp_path):
     from neuronmotif.datasets.simulate import CPG_DEPLETED
     from neuronmotif.errors import NeuronMotifError

@@ -116,7 +116,7 @@ def _annotate(store: RunDirectory, config: AnnotateConfig, db: MotifDatabase | N
         lm.seconds["across_layers"] = network_seconds * share
     parameters = {"versions": versions(), "seed": manifest.get("seed"), "parameters": config.parameters(),
                   "motif_db": db.source}
-    annotation = Annotation(by_layer, matches, occurs, network, parameters, config)
+    annotation = Annotation(by_layer, matches, occurs, network, parameters, config, db)
     if write:
         write_annotation(store, annotation)
     return annotation

@@ -13,7 +13,7 @@ from functools import cached_property
 
 from .dictionary import DictionaryConfig, DictionaryMotif, NeuronDictionary
 from .grammar import Combination, GapRange, GrammarConfig, gap_range, known_gaps, orient
-from .motifs import Match
+from .motifs import Match, MotifDatabase
 from .segment import Segment, SegmentConfig
 from .store import NeuronResult
 
@@ -105,6 +105,8 @@ class Annotation:
     network: list[NetworkMotif]
     parameters: dict
     config: AnnotateConfig = field(default_factory=AnnotateConfig)
+    #: the known motifs that named them (None: load ``config.motif_db``)
+    db: MotifDatabase | None = field(default=None, repr=False)
 
     @property
     def db_source(self) -> str:

@@ -2,6 +2,8 @@
 
 :func:`find_rules`:
 
+0. cuts the known sites out of every long motif that holds two or more side by side
+   (:mod:`~neuronmotif.rules.sites`);
 1. sorts the network motifs into units, fragments, longer copies and composites
    (:func:`~neuronmotif.rules.hypotheses.decompose`); only units are tested;
 2. inserts every other network motif alone (:func:`~neuronmotif.rules.verdicts.measure_motif`): a motif
@@ -10,7 +12,9 @@
    (:func:`~neuronmotif.rules.verdicts.measure_pair`); an arrangement and its reverse complement are one
    orientation, judged by the stronger;
 4. q-values: Benjamini-Hochberg over every test;
-5. a **rule** is a pair orientation whose interaction is significant and at least ``min_cooperativity`` of
+5. a significant cooperative pair whose cores overlap at the peak is one site cut in pieces: it becomes a
+   single-motif rule of the assembled motif (:mod:`~neuronmotif.rules.assemble`);
+6. a **rule** is a pair orientation whose interaction is significant and at least ``min_cooperativity`` of
    its effect, or a verified motif with a significant positive effect that no pair rule holding it
    exceeds ``subsumed`` times; rules are ranked by effect (the mean rise of the judging readout, a model
    output when the head runs). Minor rules (under ``min_share`` of the strongest rule on the same
@@ -27,13 +31,16 @@ import numpy as np
 from ..annotation import Annotation, NetworkMotif
 from ..grammar import orient
 from ..model import DNAModel
+from ..motifs import load_motif_db
 from ..motifs.similarity import aligned_columns, bh_qvalues
 from ..ppm import informative_columns
 from ..versions import versions
+from .assemble import assemble_hybrids
 from .config import RulesConfig
 from .hypotheses import decompose, holders, pair_hypotheses
 from .rule import Rule, RuleSet
 from .select import select_rules
+from .sites import cut_known_sites
 from .verdicts import Benches, Verdict, measure_motif, measure_pair, screen_pair
 
 #: most neurons read per hypothesis (highest layers first)
@@ -131,8 +138,10 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     config = config or RulesConfig()
     log = log or (lambda message: None)
     start = time.perf_counter()
+    db = annotation.db or load_motif_db(annotation.config.motif_db)
+    annotation, pieces, cuts = cut_known_sites(annotation, db, annotation.config.match_q)
     by_id = {g.name: g for g in annotation.network}
-    units = decompose(annotation)
+    units = decompose(annotation, cuts)
     status = dict(units.folded)
     status.update({name: "composite of " + " + ".join(site.motif for site in sites)
                    for name, sites in units.composites.items()})
@@ -168,15 +177,21 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
         rule = _make_rule(verdict, annotation, by_id, neurons)
         rule.q_value = float(q_value)
         candidates.append(rule)
+    ppms = {g.name: g.representative.ppm for g in annotation.network}
+    candidates, assembled = assemble_hybrids(candidates, ppms, {g.name: g.first_layer for g in annotation.network},
+                                             db, config, annotation.config.match_q)
+    ppms.update({a.name: a.ppm for a in assembled})
     for name, verdict in motif_verdicts.items():
         held = {f"L{layer}_N{n}" for layer, n in holders(by_id[name])}
         status[name] = "verified" if held & set(verdict.driven) else "not verified: inserted alone it moves none " \
                                                                      "of the neurons that hold it"
-    ppms = {g.name: g.representative.ppm for g in annotation.network}
     rules, unverified = select_rules(candidates, config, units, ppms)
     for name in sorted({m for r in rules for m in r.verdict.motifs}):
         if status.get(name, "").startswith("not verified"):
             status[name] = "verified"
+    reported = {m for r in rules for m in r.verdict.motifs}
+    status.update({a.name: "verified" if a.name in reported else f"{a.origin}; its rule is not reported"
+                   for a in assembled})
     return RuleSet(rules, unverified, dict(sorted(status.items(), key=lambda kv: int(kv[0][1:]))), motif_verdicts,
                    {"versions": versions(), "seed": config.seed, "parameters": config.parameters()},
-                   time.perf_counter() - start, benches.evaluated)
+                   time.perf_counter() - start, benches.evaluated, pieces + assembled)

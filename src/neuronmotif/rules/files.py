@@ -1,5 +1,6 @@
 """The rule stage's files: ``rules.tsv``, ``rules.json``, ``rules_unverified.tsv``, and the verified view
-of the network motifs (``motifs.tsv``, with the rest in ``motifs_unverified.tsv``). Columns in the README."""
+of the network motifs (``motifs.tsv``, with the rest in ``motifs_unverified.tsv``), and ``motifs.meme`` again
+with the motifs the rule stage added. Columns in the README."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 
 from ..annotation import Annotation
 from ..outputs import NETWORK_COLUMNS, motif_rows
-from ..store import RunDirectory, atomic_write_text, tsv_text
+from ..store import RunDirectory, atomic_write_text, meme_text, tsv_text
 from .rule import Rule, RuleSet
 
 RULE_COLUMNS = ["rank", "rule", "label", "motifs", "names", "strands", "gap_min", "gap_max", "known_gap_min",
@@ -65,8 +66,12 @@ def write_rules(store: RunDirectory, annotation: Annotation, found: RuleSet) -> 
                                                     for r in found.unverified]))
     atomic_write_text(store.path / "rules.json", json.dumps(rules_json(found), indent=1) + "\n")
     rows = motif_rows(annotation)
+    rows.update({a.name: a.row() for a in found.derived})
     verified = [rows[name] for name, status in found.motif_status.items() if status == "verified"]
     others = [rows[name] + [status] for name, status in found.motif_status.items() if status != "verified"]
     atomic_write_text(store.path / "motifs.tsv", tsv_text(NETWORK_COLUMNS, verified))
     atomic_write_text(store.path / "motifs_unverified.tsv", tsv_text(NETWORK_COLUMNS + ["status"], others))
+    atomic_write_text(store.path / "motifs.meme", meme_text([(g.name, g.representative.ppm, len(g.members))
+                                                             for g in annotation.network]
+                                                            + [(a.name, a.ppm, len(a.holders)) for a in found.derived]))
     store.record("rules", {**found.parameters, "n_rules": len(found.rules)})

@@ -92,7 +92,7 @@ class Units:
     def parts(self, motif: str) -> list[str]:
         """The units a network motif stands for: itself, the unit it is folded into, or its sites."""
         if motif in self.composites:
-            return [s.motif for s in self.composites[motif]]
+            return [part for s in self.composites[motif] for part in self.parts(s.motif)]
         if motif in self.folded:
             return self.parts(self.folded[motif].split()[-1])
         return [motif]
@@ -124,7 +124,7 @@ def _sites(ppm: np.ndarray, units: list[NetworkMotif], p_max: float, max_sites: 
     return sorted(found, key=lambda s: s.start)
 
 
-def decompose(annotation: Annotation) -> Units:
+def decompose(annotation: Annotation, cuts: dict[str, list[Site]] | None = None) -> Units:
     """Units, composites, fragments and copies among the network motifs (shortest first).
 
     A motif is compared (TOMTOM) with the units found so far, repeatedly, masking each site found (the
@@ -139,6 +139,7 @@ def decompose(annotation: Annotation) -> Units:
       by more neurons (then: the better named) stands for both;
     * otherwise the motif is a unit of its own.
 
+    Motifs in ``cuts`` (:func:`~neuronmotif.rules.sites.cut_known_sites`) are composites of their pieces.
     Units that TOMTOM aligns at p < :data:`SIMILAR_P` over half the shorter are **similar**.
     """
     names = {g.name: _name(annotation, g) for g in annotation.network}
@@ -146,6 +147,9 @@ def decompose(annotation: Annotation) -> Units:
     out = Units()
     units: list[NetworkMotif] = []
     for motif in sorted(annotation.network, key=lambda g: (g.representative.width, int(g.name[1:]))):
+        if cuts and motif.name in cuts:
+            out.composites[motif.name] = cuts[motif.name]
+            continue
         ppm = motif.representative.ppm
         if motif.representative.width >= MIN_UNIT_WIDTH:
             short = [u for u in units if u.representative.width < MIN_UNIT_WIDTH]

@@ -84,6 +84,9 @@ class RuleSet:
     seconds : float
     evaluated : int
         Sequences the model evaluated.
+    derived : list of DerivedMotif
+        Network motifs the rule stage added: known sites cut out of composites, and sites the network's
+        motifs hold only in pieces, assembled (ids after the annotation's).
     """
 
     rules: list[Rule]
@@ -93,3 +96,4 @@ class RuleSet:
     parameters: dict = field(default_factory=dict)
     seconds: float = 0.0
     evaluated: int = 0
+    derived: list = field(default_factory=list)

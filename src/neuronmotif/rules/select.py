@@ -17,6 +17,13 @@ from .rule import Rule
 from .verdicts import Verdict
 
 
+def is_hybrid(rule: Rule, config: RulesConfig) -> bool:
+    """A significant pair whose two cores overlap at the peak: one site, not two (cooperative hybrids are
+    assembled into one motif, :mod:`~neuronmotif.rules.assemble`)."""
+    v = rule.verdict
+    return len(v.motifs) == 2 and rule.q_value < config.q_max and v.effect > 0 and rule.core_gap < 0
+
+
 def _twin(key: tuple[str, str, str, str]) -> tuple[str, str, str, str]:
     flip = {"+": "-", "-": "+"}
     return key[2], flip[key[3]], key[0], flip[key[1]]
@@ -57,8 +64,12 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units,
         if rule.verdict.effect < config.min_share * top[rule.verdict.readout]:
             rule.reason = f"minor: effect under {config.min_share:g} of the strongest rule's on {rule.verdict.readout}"
         elif (twin := _repeats(rule, rules, units)) is not None:
+            if _named(rule) > _named(twin) and rule.verdict.effect >= REPEAT_SHARE * twin.verdict.effect:
+                rule.rank, twin.rank = twin.rank, 0  # the group is shown by its better-named member
+                rules[rule.rank - 1] = rule
+                twin, rule = rule, twin
             rule.reason = f"repeats {twin.rule_id} ({twin.label}) with the same or similar motifs"
-        elif (outer := _part_of(rule, rules, ppms)) is not None:
+        elif (outer := _part_of(rule, rules, ppms, units)) is not None:
             rule.reason = f"a weaker part or variant of {outer.rule_id} ({outer.label})"
         if rule.reason:
             rejected.append(rule)
@@ -67,6 +78,15 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units,
         rules.append(rule)
     rejected.sort(key=lambda r: (-r.verdict.effect, r.label))
     return rules, rejected
+
+
+#: a repeat with more named motifs than the stronger rule it repeats stands for both when its effect is at
+#: least this share of the stronger one's (the same grammar, read through better known motifs)
+REPEAT_SHARE = 0.8
+
+
+def _named(rule: Rule) -> int:
+    return sum(1 for name in rule.names if name)
 
 
 #: TOMTOM p below which a rule's arrangement aligned within a stronger rule's is a part of it
@@ -84,12 +104,15 @@ def arrangement_ppm(verdict: Verdict, ppms: dict[str, np.ndarray]) -> np.ndarray
     return np.concatenate([first, np.full((4, max(gap, 0)), 0.25), parts[1]], axis=1)
 
 
-def _part_of(rule: Rule, ranked: list[Rule], ppms: dict[str, np.ndarray]) -> Rule | None:
+def _part_of(rule: Rule, ranked: list[Rule], ppms: dict[str, np.ndarray], units: Units) -> Rule | None:
     """A stronger ranked rule on the same readout whose arrangement and this rule's align (TOMTOM p < PART_P)
     over at least 80% of the narrower of the two: a partial or variant copy, e.g. one half of a pair plus a
-    flank, or the pair with a variant of one of its motifs."""
+    flank, or the pair with a variant of one of its motifs. Two pairs of the same motifs in another order or
+    on other strands, the weaker at least :data:`ARRANGEMENT_SHARE` of the stronger, are two arrangements
+    the model hardly tells apart, not parts of each other."""
     query = arrangement_ppm(rule.verdict, ppms)
-    others = [r for r in ranked if r.verdict.readout == rule.verdict.readout]
+    others = [r for r in ranked if r.verdict.readout == rule.verdict.readout
+              and not (_same_motifs(rule, r, units) and _alternative(rule, r))]
     if not others:
         return None
     targets = [arrangement_ppm(r.verdict, ppms) for r in others]
@@ -100,13 +123,39 @@ def _part_of(rule: Rule, ranked: list[Rule], ppms: dict[str, np.ndarray]) -> Rul
 
 
 def _repeats(rule: Rule, ranked: list[Rule], units: Units) -> Rule | None:
-    """A ranked rule with the same number of motifs, each the same or similar, in the same order."""
-    mine = rule.verdict.motifs
+    """A ranked rule with the same number of motifs, each the same or similar, in the same order: on the same
+    strands (or its reverse complement), the same arrangement with a variant motif; on other strands, a
+    variant too unless its effect is at least :data:`ARRANGEMENT_SHARE` of the stronger one's."""
+    mine = list(zip(rule.verdict.motifs, rule.verdict.strands, strict=True))
+    flip = {"+": "-", "-": "+"}
     for other in ranked:
-        theirs = other.verdict.motifs
-        if len(theirs) == len(mine) and all(units.alike(a, b) for a, b in zip(mine, theirs, strict=True)):
-            return other
+        if len(other.verdict.motifs) != len(mine):
+            continue
+        if not _alternative(rule, other):  # a clearly weaker other arrangement is a variant
+            if all(units.alike(a, b) for a, b in zip(rule.verdict.motifs, other.verdict.motifs, strict=True)):
+                return other
+            continue
+        theirs = list(zip(other.verdict.motifs, other.verdict.strands, strict=True))
+        for reading in (theirs, [(m, flip[s]) for m, s in theirs[::-1]]):
+            if all(units.alike(a, b) and sa == sb for (a, sa), (b, sb) in zip(mine, reading, strict=True)):
+                return other
     return None
+
+
+#: another order or strand of the same motifs is a rule of its own when its effect is at least this share
+#: of the stronger arrangement's (the model hardly tells the two apart); a weaker one is a variant
+ARRANGEMENT_SHARE = 0.8
+
+
+def _alternative(rule: Rule, other: Rule) -> bool:
+    return rule.verdict.effect >= ARRANGEMENT_SHARE * other.verdict.effect
+
+
+def _same_motifs(rule: Rule, other: Rule, units: Units) -> bool:
+    """Two pairs made of the same or similar motifs, in any order."""
+    mine, theirs = rule.verdict.motifs, other.verdict.motifs
+    return len(mine) == len(theirs) == 2 and any(
+        all(units.alike(a, b) for a, b in zip(mine, reading, strict=True)) for reading in (theirs, theirs[::-1]))
 
 
 def _insignificant(rule: Rule) -> str:

@@ -1,0 +1,103 @@
+"""One site cut in pieces: cooperative pairs whose cores overlap become one assembled motif.
+
+A deep CRM is cut into motifs where its information falls under 1 bit, so a long site with weak middle
+columns (CTCF's 19 bp) reaches the network's motifs as two or three pieces. Inserted side by side at
+an overlapping gap, the pieces rebuild the site and the model answers far more than to either piece:
+a significant, cooperative pair whose cores overlap at the peak. That is not a pair of sites but one
+site, when the two pieces as the model saw them at the peak (:func:`~neuronmotif.rules.select.arrangement_ppm`)
+match a known motif that lies on both pieces: such a pair becomes a **single-motif rule** of the
+*assembled motif*, named by that match and given the next network-motif id, so every motif a rule names
+is in ``motifs.meme``. An unnamed hybrid stays a rejected hypothesis (one hybrid site, not a pair).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..grammar import orient
+from ..motifs import Match, MotifDatabase, match_known
+from ..motifs.similarity import aligned_columns
+from .config import RulesConfig
+from .derived import DerivedMotif
+from .rule import Rule
+from .select import arrangement_ppm, is_hybrid
+
+
+def _parts_label(rule: Rule) -> str:
+    v = rule.verdict
+    return f"{v.motifs[0]}({v.strands[0]}) -[{v.peak_gap} bp]- {v.motifs[1]}({v.strands[1]})"
+
+
+def assemble_hybrids(candidates: list[Rule], ppms: dict[str, np.ndarray], first_layers: dict[str, int],
+                     db: MotifDatabase, config: RulesConfig, match_q: float) -> tuple[list[Rule], list[DerivedMotif]]:
+    """Replace every cooperative hybrid pair among ``candidates`` by a single-motif rule of its assembled motif.
+
+    Parameters
+    ----------
+    candidates : list of Rule
+        Measured hypotheses with their q-values.
+    ppms : dict of str -> np.ndarray (4, w)
+        Network motif id -> PPM (the pieces).
+    first_layers : dict of str -> int
+        Network motif id -> its first layer.
+    db : MotifDatabase
+        Known motifs that name the assembled motifs.
+    config : RulesConfig
+    match_q : float
+        q-value below which a known match names a motif.
+
+    Returns
+    -------
+    (list of Rule, list of DerivedMotif)
+        The candidates with the assembled hybrids replaced (in the same order), and the assembled motifs,
+        numbered after the highest network motif id in ``ppms`` in that order.
+    """
+    hybrids = [r for r in candidates if is_hybrid(r, config)
+               and (r.verdict.cooperativity or 0) >= config.min_cooperativity]  # the pieces need each other
+    if not hybrids:
+        return candidates, []
+    next_id = max(int(name[1:]) for name in ppms) + 1
+    names = [f"hybrid{i}" for i in range(len(hybrids))]
+    built = {name: arrangement_ppm(r.verdict, ppms) for name, r in zip(names, hybrids, strict=True)}
+    matches = match_known(built, db, match_q, top=1)
+    assembled, replaced = [], {}
+    for key, rule in zip(names, hybrids, strict=True):
+        best = matches[key][0] if matches.get(key) else None
+        if best is None or not _spans_both(best, rule, ppms):
+            continue
+        match = replace(best, query=f"G{next_id + len(assembled)}")
+        motif = DerivedMotif(match.query, built[key], f"assembled from {_parts_label(rule)}", match,
+                             sorted(rule.holders), min(first_layers[m] for m in rule.verdict.motifs))
+        assembled.append(motif)
+        replaced[id(rule)] = _single_rule(rule, motif)
+    return [replaced.get(id(r), r) for r in candidates], assembled
+
+
+#: columns of each piece the assembled motif's known match must cover
+MIN_SPAN = 3
+
+
+def _spans_both(match: Match, rule: Rule, ppms: dict[str, np.ndarray]) -> bool:
+    """Whether the known match lies on both pieces (at least :data:`MIN_SPAN` columns of each outside their
+    overlap): the pieces rebuild one known site, rather than one of them carrying a site of its own."""
+    start, end = aligned_columns(match.offset, match.target_width)
+    first_width = ppms[rule.verdict.motifs[0]].shape[1]
+    second_start = first_width + (rule.verdict.peak_gap or 0)
+    second_end = second_start + ppms[rule.verdict.motifs[1]].shape[1]
+    first_only = min(end, second_start) - max(start, 0)  # the second piece's columns win the overlap
+    second_only = min(end, second_end) - max(start, first_width)
+    return first_only >= MIN_SPAN and second_only >= MIN_SPAN
+
+
+def _single_rule(pair: Rule, motif: DerivedMotif) -> Rule:
+    """The pair's verdict read as one motif: inserted together at the peak gap is inserting the site."""
+    verdict = replace(pair.verdict, motifs=(motif.name,), strands=("+",), gap_range=None, peak_gap=None,
+                      cooperativity=None, curve={})
+    best = motif.match
+    label = f"{best.target_name}({orient('+', best.strand)})" if best else f"{motif.name}(+)"
+    return Rule(verdict, (best.target_name if best else "",), None, pair.q_value, pair.holders, label)
+
+
+__all__ = ["assemble_hybrids"]
