@@ -38,6 +38,7 @@ from ..versions import versions
 from .assemble import assemble_hybrids
 from .config import RulesConfig
 from .hypotheses import decompose, holders, pair_hypotheses
+from .orientation import arrangement_support
 from .rule import Rule, RuleSet
 from .select import select_rules
 from .sites import cut_known_sites
@@ -185,7 +186,7 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
         held = {f"L{layer}_N{n}" for layer, n in holders(by_id[name])}
         status[name] = "verified" if held & set(verdict.driven) else "not verified: inserted alone it moves none " \
                                                                      "of the neurons that hold it"
-    rules, unverified = select_rules(candidates, config, units, ppms)
+    rules, unverified = select_rules(candidates, config, units, ppms, arrangement_support(annotation, units))
     for name in sorted({m for r in rules for m in r.verdict.motifs}):
         if status.get(name, "").startswith("not verified"):
             status[name] = "verified"

@@ -2,17 +2,20 @@
 
 Rejected hypotheses keep the reason: not significant, one hybrid site, motifs that merely add up, a single
 motif acting through a pair, the reverse complement of a stronger arrangement, minor (under ``min_share``
-of the strongest rule on the same output), a repeat with similar motifs, or a weaker part or variant of
-a stronger rule.
+of the strongest rule on the same output), an arrangement the CRMs hardly hold when the model answers one
+they hold nearly alike, a repeat with similar motifs, or a weaker part or variant of a stronger rule.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import numpy as np
 
 from ..motifs.similarity import compare
 from .config import RulesConfig
 from .hypotheses import Units
+from .orientation import canonical, share
 from .rule import Rule
 from .verdicts import Verdict
 
@@ -24,18 +27,15 @@ def is_hybrid(rule: Rule, config: RulesConfig) -> bool:
     return len(v.motifs) == 2 and rule.q_value < config.q_max and v.effect > 0 and rule.core_gap < 0
 
 
-def _twin(key: tuple[str, str, str, str]) -> tuple[str, str, str, str]:
-    flip = {"+": "-", "-": "+"}
-    return key[2], flip[key[3]], key[0], flip[key[1]]
-
-
-def select_rules(candidates: list[Rule], config: RulesConfig, units: Units,
-                 ppms: dict[str, np.ndarray]) -> tuple[list[Rule], list[Rule]]:
+def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms: dict[str, np.ndarray],
+                 support: Counter | None = None) -> tuple[list[Rule], list[Rule]]:
     """Split measured hypotheses into ranked rules and unverified ones (each with its reason).
 
     Pairs are judged first (significance, overlap, cooperativity), then single motifs (significance, and
-    whether a pair that passed acts for them).
+    whether a pair that passed acts for them). ``support``: which arrangements the CRMs hold
+    (:func:`~neuronmotif.rules.orientation.arrangement_support`).
     """
+    support = support or Counter()
     pairs = [r for r in candidates if len(r.verdict.motifs) == 2]
     singles = [r for r in candidates if len(r.verdict.motifs) == 1]
     for rule in pairs:
@@ -63,6 +63,9 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units,
     for rule in kept:
         if rule.verdict.effect < config.min_share * top[rule.verdict.readout]:
             rule.reason = f"minor: effect under {config.min_share:g} of the strongest rule's on {rule.verdict.readout}"
+        elif (held := _held_instead(rule, kept, units, support)) is not None:
+            rule.reason = (f"the CRMs hold it in {100 * _share(rule, support):.0f}% of their pairs of its motifs; "
+                           f"the model answers {held.label}, which they hold, nearly alike")
         elif (twin := _repeats(rule, rules, units)) is not None:
             if _named(rule) > _named(twin) and rule.verdict.effect >= REPEAT_SHARE * twin.verdict.effect:
                 rule.rank, twin.rank = twin.rank, 0  # the group is shown by its better-named member
@@ -151,6 +154,31 @@ def _alternative(rule: Rule, other: Rule) -> bool:
     return rule.verdict.effect >= ARRANGEMENT_SHARE * other.verdict.effect
 
 
+#: an arrangement the CRMs hold in less than this share of their pairs of its two motifs gives way to one
+#: they hold that has at least ARRANGEMENT_SHARE of its effect
+MIN_HELD = 0.25
+
+
+def _share(rule: Rule, support: Counter) -> float | None:
+    v = rule.verdict
+    return share((v.motifs[0], v.strands[0], v.motifs[1], v.strands[1]), support) if len(v.motifs) == 2 else None
+
+
+def _held_instead(rule: Rule, kept: list[Rule], units: Units, support: Counter) -> Rule | None:
+    """Another arrangement of the same motifs that the CRMs hold, with ARRANGEMENT_SHARE of this one's
+    effect, when the CRMs hardly hold this one (None when they hold it, or hold no pair of its motifs)."""
+    mine = _share(rule, support)
+    if mine is None or mine >= MIN_HELD:
+        return None
+    for other in kept:
+        theirs = _share(other, support)
+        if (other is not rule and _same_motifs(rule, other, units) and theirs is not None and theirs >= MIN_HELD
+                and other.verdict.readout == rule.verdict.readout
+                and other.verdict.effect >= ARRANGEMENT_SHARE * rule.verdict.effect):
+            return other
+    return None
+
+
 def _same_motifs(rule: Rule, other: Rule, units: Units) -> bool:
     """Two pairs made of the same or similar motifs, in any order."""
     mine, theirs = rule.verdict.motifs, other.verdict.motifs
@@ -182,7 +210,7 @@ def _one_per_orientation(kept: list[Rule], rejected: list[Rule]) -> list[Rule]:
             best[("single", v.motifs[0])] = rule
             continue
         key = (v.motifs[0], v.strands[0], v.motifs[1], v.strands[1])
-        cls = min(key, _twin(key))
+        cls = canonical(key)
         if cls in best and best[cls].verdict.effect >= v.effect:
             rule.reason = "reverse complement of a stronger arrangement"
             rejected.append(rule)
