@@ -118,8 +118,9 @@ def test_grammar_command_verifies_rules_with_the_model_and_drops_stale_ones(pair
     kwargs = '{"n_tasks": 1, "channels": [8, 8, 8]}'
     result = invoke("grammar", copy, model, "--weights", weights, "--model-kwargs", kwargs, "--quiet")
     assert result.exit_code == 0, result.output
-    assert "R1" in result.output and "KLF1" in result.output
     assert read_tsv(copy / "rules.tsv") == read_tsv(out / "rules.tsv")
+    top = read_tsv(copy / "rules.tsv")[0]  # the KLF-like motif's best match is KLF1, or SP2 on one thread
+    assert "R1" in result.output and top["label"] in " ".join(result.output.split()), result.output
     result = invoke("grammar", copy, "--quiet")
     assert result.exit_code == 0 and "pass the run's MODEL" in result.output
     assert not (copy / "rules.tsv").exists()
