@@ -190,6 +190,32 @@ def test_two_overlapping_pieces_of_ctcf_the_model_wants_together_are_one_ctcf_ru
     assert rules[1] is unrelated
 
 
+def test_of_two_arrangements_the_model_answers_alike_the_one_the_crms_hold_is_the_rule():
+    """Head to head answered at 7.0 and the tandem at 6.0 (86%): the CRMs hold the tandem 9 times in 10,
+    so the tandem is the rule and the head-to-head is set aside with the reason; with no CRM pairs both
+    are shown."""
+    from collections import Counter
+
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.hypotheses import Units
+    from neuronmotif.rules.orientation import canonical
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.select import select_rules
+    from neuronmotif.rules.verdicts import Verdict
+
+    def pair(strands, effect):
+        verdict = Verdict(("G1", "G1"), strands, "output 0", effect, 1e-12, (3, 5), 4, 0.6, {"output 0": effect})
+        return Rule(verdict, ("FOXA2", "FOXA2"), None, 1e-10, [(3, 0)], f"G1{strands}", core_gap=4)
+
+    ppms = {"G1": jaspar_motif(FOXA2)[1]}
+    held = Counter({canonical(("G1", "+", "G1", "+")): 900, canonical(("G1", "-", "G1", "+")): 100})
+    rules, rejected = select_rules([pair(("-", "+"), 7.0), pair(("+", "+"), 6.0)], RulesConfig(), Units(), ppms, held)
+    assert [r.verdict.strands for r in rules] == [("+", "+")]
+    assert "CRMs hold it in 10%" in rejected[0].reason
+    rules, _ = select_rules([pair(("-", "+"), 7.0), pair(("+", "+"), 6.0)], RulesConfig(), Units(), ppms, Counter())
+    assert [r.verdict.strands for r in rules] == [("-", "+"), ("+", "+")]
+
+
 def test_positives_give_their_dinucleotide_background_and_bad_files_one_line(tmp_path):
     from neuronmotif.datasets.simulate import CPG_DEPLETED
     from neuronmotif.errors import NeuronMotifError
