@@ -32,6 +32,8 @@ KLF1, ESRRB, CEBPB, FOXA2 = "MA0493.3", "MA0141.4", "MA0466.4", "MA0047.4"
 SINGLE_SEEDS = (1, 2, 3)
 PAIR_SEEDS = (2, 3, 4)
 FLEXIBLE_SEEDS = (3, 4, 5)
+#: training seeds of the published demo2 design (two CTCF at position windows; default run settings)
+DEMO2_SEEDS = (0, 1, 2)
 
 
 def fast_config(seed: int = 0, **sampling) -> RunConfig:
@@ -130,6 +132,15 @@ def flexible_pair_models():
     """FOXA2 -2..6 bp- FOXA2, a flexible homotypic pair: ``flexible_pair_models(seed) -> (model, data)``."""
     return _Trained(lambda seed: demo_shaped_model(Grammar("FOXA2-2to6bp-FOXA2", [FOXA2, FOXA2], [(2, 6)]), 6000,
                                                    10, seed=seed, min_auroc=0.97))
+
+
+@pytest.fixture(scope="session")
+def demo2_runs(tmp_path_factory):
+    """``demo2_runs(seed) -> dict``: the demo2 design trained on that seed, deciphered at default settings and
+    its rules scored against the planted CTCF pair (``nmbench.positional.decipher_ctcf_pair``)."""
+    from nmbench.positional import decipher_ctcf_pair
+
+    return _Trained(lambda seed: decipher_ctcf_pair(seed, tmp_path_factory.mktemp(f"demo2_{seed}") / "run"))
 
 
 @pytest.fixture(scope="session")
