@@ -13,6 +13,7 @@ from nmbench.rule_scoring import read_rules, score_rules
 
 from conftest import DEMO2_SEEDS, ESRRB, FLEXIBLE_SEEDS, FOXA2, KLF1, PAIR_SEEDS
 from helpers.cli import invoke
+from helpers.toy_annotation import annotation_with_network
 from neuronmotif.annotate import annotate
 from neuronmotif.datasets.demo import planted_database
 from neuronmotif.datasets.simulate import Grammar
@@ -227,6 +228,41 @@ def test_of_two_arrangements_the_model_answers_alike_the_one_the_crms_hold_is_th
     assert "CRMs hold it in 10%" in rejected[0].reason
     rules, _ = select_rules([pair(("-", "+"), 7.0), pair(("+", "+"), 6.0)], RulesConfig(), Units(), ppms, Counter())
     assert [r.verdict.strands for r in rules] == [("-", "+"), ("+", "+")]
+
+
+def test_a_site_held_beside_its_shorter_copy_counts_as_a_pair_of_the_unit_and_one_place_twice_does_not():
+    """FOXA2 as a unit (G1) and a shorter copy folded into it (G2). A CRM holding G1 then, 10 bp on, G2 holds
+    the tandem FOXA2 pair (basset-B's CRMs hold its planted tandem so, and reading G2 as a motif of its own
+    hid it); a CRM holding G2 inside G1's columns holds one site, not a pair."""
+    from neuronmotif.annotation import LayerMotifs, NetworkMotif
+    from neuronmotif.dictionary import DictionaryMotif, NeuronDictionary, Occurrence
+    from neuronmotif.ppm import CRM
+    from neuronmotif.rules.hypotheses import Units
+    from neuronmotif.rules.orientation import arrangement_support, canonical
+    from neuronmotif.segment import Segment
+    from neuronmotif.store import NeuronResult
+
+    foxa2 = jaspar_motif(FOXA2)[1]
+    width = foxa2.shape[1]
+    copy = foxa2[:, 2:-2]
+    length = 2 * width + 10
+    crms = [CRM(0, i, np.full((4, length), 0.25), n, 1.0, 1.0) for i, n in enumerate((700, 300))]
+
+    def motif(index, ppm, places):
+        motif = DictionaryMotif(1, 0, index, Segment(1, 0, 0, 0, ppm.shape[1], ppm, 1.0))
+        motif.occurrences = [Occurrence(Segment(1, 0, crm, start, start + ppm.shape[1], ppm, 1.0), index, start,
+                                        ppm.shape[1], "+") for crm, start in places]
+        return motif
+
+    whole = motif(0, foxa2, [(0, 0), (1, 0)])
+    short = motif(1, copy, [(0, width + 10 + 2), (1, 2)])
+    layer = LayerMotifs(1, length, [NeuronResult(0, "ok", crms=crms)],
+                        dictionaries={0: NeuronDictionary(1, 0, [whole, short])})
+    annotation = annotation_with_network({})
+    annotation.layers = {1: layer}
+    annotation.network = [NetworkMotif("G1", whole, [whole], 1), NetworkMotif("G2", short, [short], 1)]
+    support = arrangement_support(annotation, Units(folded={"G2": "shorter copy of G1"}))
+    assert support == {canonical(("G1", "+", "G1", "+")): 700}, support
 
 
 def test_positives_give_their_dinucleotide_background_and_bad_files_one_line(tmp_path):

@@ -5,7 +5,9 @@ or a lax filter can answer two arrangements almost alike although the model only
 say which one the neurons were built for: every two occurrences of units in one CRM are an arrangement
 (the first unit on its strand, then the second on its, read along the CRM; an arrangement and its
 reverse complement are one), weighted by the sequences the CRM holds; an occurrence of a composite is
-read as its sites.
+read as its sites, and one of a fragment or copy as the unit it is folded into (basset-B's CRMs hold the
+planted FOXA2 tandem as a 13-bp FOX unit beside its shorter copy: read as two motifs, the tandem was
+never seen and one divergent CRM overruled the model).
 """
 
 from __future__ import annotations
@@ -33,15 +35,33 @@ def _is_unit(name: str, units: Units) -> bool:
 
 def _member_strands(annotation: Annotation, units: Units) -> dict[str, tuple[str, str]]:
     """Dictionary motif name -> (network motif, its strand relative to that motif's representative), for the
-    members of units and of composites."""
+    members of units, of composites and of the motifs folded into a unit (a fragment or a copy of a site is
+    an occurrence of that site: read as the unit it is folded into, on the strand TOMTOM aligns it to)."""
+    by_name = {g.name: g for g in annotation.network}
     out: dict[str, tuple[str, str]] = {}
     for g in annotation.network:
+        target = g.name
         if g.name in units.folded:
-            continue
-        cmp = compare([m.ppm for m in g.members], [g.representative.ppm])
+            parts = units.parts(g.name)
+            if len(parts) != 1:
+                continue
+            target = parts[0]
+        cmp = compare([m.ppm for m in g.members], [by_name[target].representative.ppm])
         for i, member in enumerate(g.members):
-            out[member.name] = (g.name, str(cmp.strand[i, 0]))
+            out[member.name] = (target, str(cmp.strand[i, 0]))
     return out
+
+
+def _distinct_sites(found: list[tuple[int, str, str]], widths: dict[str, int]) -> list[tuple[int, str, str]]:
+    """Sorted sites of one CRM, one per place: a unit read again within half its width of an earlier
+    reading (a site and its folded copy, or one site on both strands) is the same site, not a pair."""
+    kept: list[tuple[int, str, str]] = []
+    for site in sorted(found):
+        start, unit, _ = site
+        if any(u == unit and abs(start - s) * 2 < widths[unit] for s, u, _ in kept):
+            continue
+        kept.append(site)
+    return kept
 
 
 def _sites_read(motif: str, start: int, strand: str, widths: dict[str, int],
@@ -85,7 +105,7 @@ def arrangement_support(annotation: Annotation, units: Units) -> Counter:
                     per_crm.setdefault(o.crm_index, []).extend(
                         _sites_read(network, o.start - o.clipped[0], strand, widths, units))
             for index, found in per_crm.items():
-                found.sort()
+                found = _distinct_sites(found, widths)
                 weight = crms[neuron][index].n_sequences
                 for i, (_, a, sa) in enumerate(found):
                     for _, b, sb in found[i + 1:]:
