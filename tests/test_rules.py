@@ -204,6 +204,23 @@ def test_two_overlapping_pieces_of_ctcf_the_model_wants_together_are_one_ctcf_ru
     assert rules[1] is unrelated
 
 
+def test_two_whole_fox_sites_overlapping_by_a_base_are_a_pair_not_one_assembled_site():
+    """An 11-bp FOX site (FOXD3's columns 3-13) twice, overlapping by 1-3 bp: FOXD3's matrix spans the
+    junction, but each piece already holds 79% of it, so this is a tight homotypic pair (a rejected
+    hybrid), not one site cut in two (a one-thread model of the flexible FOXA2 pair had reported such an
+    assembly, 'FOXD3', as a false rule)."""
+    from neuronmotif.motifs import load_motif_db
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.assemble import assemble_hybrids
+
+    ppms = {"G1": jaspar_motif("MA0041.3")[1][:, 3:]}
+    db = load_motif_db("JASPAR2024")
+    for gap in (-1, -2, -3):
+        tandem = _hybrid("G1", "G1", gap)
+        rules, assembled = assemble_hybrids([tandem], ppms, {"G1": 2}, db, RulesConfig(), 0.05)
+        assert not assembled and rules == [tandem], (gap, [a.match.target_name for a in assembled])
+
+
 def test_of_two_arrangements_the_model_answers_alike_the_one_the_crms_hold_is_the_rule():
     """Head to head answered at 7.0 and the tandem at 6.0 (86%): the CRMs hold the tandem 9 times in 10,
     so the tandem is the rule and the head-to-head is set aside with the reason; with no CRM pairs both

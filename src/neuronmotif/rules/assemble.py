@@ -5,7 +5,9 @@ columns (CTCF's 19 bp) reaches the network's motifs as two or three pieces. Inse
 an overlapping gap, the pieces rebuild the site and the model answers far more than to either piece:
 a significant, cooperative pair whose cores overlap at the peak. That is not a pair of sites but one
 site, when the two pieces as the model saw them at the peak (:func:`~neuronmotif.rules.select.arrangement_ppm`)
-match a known motif that lies on both pieces: such a pair becomes a **single-motif rule** of the
+match a known motif that lies on both pieces, and neither piece is a whole site of that motif by itself
+(two FOX sites overlapping by a base match a FOX matrix across their junction, yet are two sites): such a
+pair becomes a **single-motif rule** of the
 *assembled motif*, named by that match and given the next network-motif id, so every motif a rule names
 is in ``motifs.meme``. An unnamed hybrid stays a rejected hypothesis (one hybrid site, not a pair).
 """
@@ -18,7 +20,7 @@ import numpy as np
 
 from ..grammar import orient
 from ..motifs import Match, MotifDatabase, match_known
-from ..motifs.similarity import aligned_columns
+from ..motifs.similarity import aligned_columns, compare
 from .config import RulesConfig
 from .derived import DerivedMotif
 from .rule import Rule
@@ -65,7 +67,7 @@ def assemble_hybrids(candidates: list[Rule], ppms: dict[str, np.ndarray], first_
     assembled, replaced = [], {}
     for key, rule in zip(names, hybrids, strict=True):
         best = matches[key][0] if matches.get(key) else None
-        if best is None or not _spans_both(best, rule, ppms):
+        if best is None or not _spans_both(best, rule, ppms) or _a_piece_is_whole(best, rule, ppms, db):
             continue
         match = replace(best, query=f"G{next_id + len(assembled)}")
         motif = DerivedMotif(match.query, built[key], f"assembled from {_parts_label(rule)}", match,
@@ -89,6 +91,20 @@ def _spans_both(match: Match, rule: Rule, ppms: dict[str, np.ndarray]) -> bool:
     first_only = min(end, second_start) - max(start, 0)  # the second piece's columns win the overlap
     second_only = min(end, second_end) - max(start, first_width)
     return first_only >= MIN_SPAN and second_only >= MIN_SPAN
+
+
+#: a piece that TOMTOM aligns to the known motif (p < WHOLE_P) over this share of the known motif's width
+#: is a whole site of it already (CTCF's pieces hold about half of it each)
+WHOLE_SHARE = 0.75
+WHOLE_P = 0.01
+
+
+def _a_piece_is_whole(match: Match, rule: Rule, ppms: dict[str, np.ndarray], db: MotifDatabase) -> bool:
+    """Whether either piece alone holds the whole known site: then the pieces are two sites at a tight gap
+    (a homotypic pair), not one site cut in two."""
+    target = db.ppms[db.ids.index(match.target_id)]
+    cmp = compare([ppms[m] for m in dict.fromkeys(rule.verdict.motifs)], [target])
+    return bool(((cmp.p[:, 0] < WHOLE_P) & (cmp.overlap[:, 0] >= WHOLE_SHARE * target.shape[1])).any())
 
 
 def _single_rule(pair: Rule, motif: DerivedMotif) -> Rule:
