@@ -13,7 +13,6 @@ from nmbench.rule_scoring import read_rules, score_rules
 
 from conftest import DEMO2_SEEDS, ESRRB, FLEXIBLE_SEEDS, FOXA2, KLF1, PAIR_SEEDS
 from helpers.cli import invoke
-from helpers.toy_annotation import annotation_with_network
 from neuronmotif.annotate import annotate
 from neuronmotif.datasets.demo import planted_database
 from neuronmotif.datasets.simulate import Grammar
@@ -251,7 +250,7 @@ def test_a_site_held_beside_its_shorter_copy_counts_as_a_pair_of_the_unit_and_on
     """FOXA2 as a unit (G1) and a shorter copy folded into it (G2). A CRM holding G1 then, 10 bp on, G2 holds
     the tandem FOXA2 pair (basset-B's CRMs hold its planted tandem so, and reading G2 as a motif of its own
     hid it); a CRM holding G2 inside G1's columns holds one site, not a pair."""
-    from neuronmotif.annotation import LayerMotifs, NetworkMotif
+    from neuronmotif.annotation import Annotation, LayerMotifs, NetworkMotif
     from neuronmotif.dictionary import DictionaryMotif, NeuronDictionary, Occurrence
     from neuronmotif.ppm import CRM
     from neuronmotif.rules.hypotheses import Units
@@ -275,9 +274,8 @@ def test_a_site_held_beside_its_shorter_copy_counts_as_a_pair_of_the_unit_and_on
     short = motif(1, copy, [(0, width + 10 + 2), (1, 2)])
     layer = LayerMotifs(1, length, [NeuronResult(0, "ok", crms=crms)],
                         dictionaries={0: NeuronDictionary(1, 0, [whole, short])})
-    annotation = annotation_with_network({})
-    annotation.layers = {1: layer}
-    annotation.network = [NetworkMotif("G1", whole, [whole], 1), NetworkMotif("G2", short, [short], 1)]
+    network = [NetworkMotif("G1", whole, [whole], 1), NetworkMotif("G2", short, [short], 1)]
+    annotation = Annotation({1: layer}, {}, {}, network, {"motif_db": "JASPAR2024"})
     support = arrangement_support(annotation, Units(folded={"G2": "shorter copy of G1"}))
     assert support == {canonical(("G1", "+", "G1", "+")): 700}, support
 

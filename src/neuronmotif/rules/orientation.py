@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..annotation import Annotation
-from ..motifs.similarity import compare
+from ..motifs.similarity import aligned_columns, compare
 from .hypotheses import Units
 
 Arrangement = tuple[str, str, str, str]
@@ -33,12 +33,13 @@ def _is_unit(name: str, units: Units) -> bool:
     return name not in units.folded and name not in units.composites
 
 
-def _member_strands(annotation: Annotation, units: Units) -> dict[str, tuple[str, str]]:
-    """Dictionary motif name -> (network motif, its strand relative to that motif's representative), for the
-    members of units, of composites and of the motifs folded into a unit (a fragment or a copy of a site is
-    an occurrence of that site: read as the unit it is folded into, on the strand TOMTOM aligns it to)."""
+def _member_placements(annotation: Annotation, units: Units) -> dict[str, tuple[str, str, int, int]]:
+    """Dictionary motif name -> (network motif, its strand relative to that motif's representative, and the
+    columns ``[lo, hi)`` the representative covers in the member's own frame, by TOMTOM), for the members of
+    units, of composites and of the motifs folded into a unit (a fragment or a copy of a site is an
+    occurrence of that site, read as the unit it is folded into, where TOMTOM places the unit)."""
     by_name = {g.name: g for g in annotation.network}
-    out: dict[str, tuple[str, str]] = {}
+    out: dict[str, tuple[str, str, int, int]] = {}
     for g in annotation.network:
         target = g.name
         if g.name in units.folded:
@@ -46,9 +47,11 @@ def _member_strands(annotation: Annotation, units: Units) -> dict[str, tuple[str
             if len(parts) != 1:
                 continue
             target = parts[0]
-        cmp = compare([m.ppm for m in g.members], [by_name[target].representative.ppm])
+        representative = by_name[target].representative
+        cmp = compare([m.ppm for m in g.members], [representative.ppm])
         for i, member in enumerate(g.members):
-            out[member.name] = (target, str(cmp.strand[i, 0]))
+            lo, hi = aligned_columns(int(cmp.offset[i, 0]), representative.width)
+            out[member.name] = (target, str(cmp.strand[i, 0]), lo, hi)
     return out
 
 
@@ -67,8 +70,8 @@ def _distinct_sites(found: list[tuple[int, str, str]], widths: dict[str, int]) -
 def _sites_read(motif: str, start: int, strand: str, widths: dict[str, int],
                 units: Units) -> list[tuple[int, str, str]]:
     """(CRM column, unit, strand) of a network motif read at ``start`` on ``strand``: itself when a unit,
-    its sites (those that are units) when a composite. Columns are in the representative's frame (a member
-    may sit a few columns off it): good for order and strand, which is all that is counted."""
+    its sites (those that are units) when a composite. ``start`` is the CRM column where the
+    network motif's representative starts (each member placed where TOMTOM aligns the representative to it)."""
     if motif not in units.composites:
         return [(start, motif, strand)] if _is_unit(motif, units) else []
     width, out = widths[motif], []
@@ -89,7 +92,7 @@ def arrangement_support(annotation: Annotation, units: Units) -> Counter:
     -------
     Counter of (first unit, strand, second unit, strand) -> int
     """
-    strands = _member_strands(annotation, units)
+    placements = _member_placements(annotation, units)
     widths = {g.name: g.representative.width for g in annotation.network}
     support: Counter = Counter()
     for lm in annotation.layers.values():
@@ -97,13 +100,14 @@ def arrangement_support(annotation: Annotation, units: Units) -> Counter:
         for neuron, dictionary in lm.dictionaries.items():
             per_crm: dict[int, list[tuple[int, str, str]]] = {}
             for motif in dictionary.motifs:
-                if motif.name not in strands:
+                if motif.name not in placements:
                     continue
-                network, relative = strands[motif.name]
+                network, relative, lo, hi = placements[motif.name]
                 for o in motif.occurrences:
+                    origin = o.start - o.clipped[0]
+                    start = origin + lo if o.strand == "+" else origin + o.motif_width - hi
                     strand = o.strand if relative == "+" else _FLIP[o.strand]
-                    per_crm.setdefault(o.crm_index, []).extend(
-                        _sites_read(network, o.start - o.clipped[0], strand, widths, units))
+                    per_crm.setdefault(o.crm_index, []).extend(_sites_read(network, start, strand, widths, units))
             for index, found in per_crm.items():
                 found = _distinct_sites(found, widths)
                 weight = crms[neuron][index].n_sequences
