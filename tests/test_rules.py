@@ -299,3 +299,31 @@ def test_positives_give_their_dinucleotide_background_and_bad_files_one_line(tmp
             dinucleotide_background(bad)
     result = invoke("grammar", tmp_path, "x.py:Y", "--positives", tmp_path / "missing.fa")
     assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_a_positional_pair_scan_reads_each_motif_alone_where_the_pair_put_it():
+    """The scan reads each distinct placement of a motif alone once; every configuration's interaction must
+    still be its pair's response minus each motif's response alone at the same starts, read directly."""
+    from neuronmotif.datasets.positional import Demo2Like, WithSigmoid
+    from neuronmotif.rules.insertion import Bench, insert, oriented, scan_pair
+    from neuronmotif.sequences import ppm_instances
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = DNAModel(WithSigmoid(Demo2Like()).eval())
+    bench = Bench(model, [(4, 0), (4, 1)], 8, np.random.default_rng(1))
+    assert bench.positional()
+    a, b = jaspar_motif(ESRRB)[1], jaspar_motif(KLF1)[1]
+    scan = scan_pair(bench, (a, "+"), (b, "-"), range(-2, 30), np.random.default_rng(2), budget=20_000)
+    assert len(set(zip(scan.gaps.tolist(), scan.starts.tolist()))) == len(scan.gaps) > 2 * 32
+    rng = np.random.default_rng(2)  # the scan's draws, in its order
+    ia, ib = ppm_instances(oriented(a, "+"), bench.n, rng), ppm_instances(oriented(b, "-"), bench.n, rng)
+    background = np.arange(bench.n)
+    for k in np.random.default_rng(3).choice(len(scan.gaps), 6, replace=False):
+        first = np.full(bench.n, scan.starts[k])
+        second = first + a.shape[1] + scan.gaps[k]
+        both = bench.read(insert(bench.backgrounds, [(ia, first), (ib, second)]), background)
+        alone = (bench.read(insert(bench.backgrounds, [(ia, first)]), background)
+                 + bench.read(insert(bench.backgrounds, [(ib, second)]), background))
+        np.testing.assert_allclose(scan.together[k], both.mean(axis=0), atol=1e-5)
+        np.testing.assert_allclose(scan.interaction_each[k], both - alone, atol=1e-5)

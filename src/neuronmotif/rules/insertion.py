@@ -224,7 +224,9 @@ def scan_pair(bench: Bench, first: tuple[np.ndarray, str], second: tuple[np.ndar
     """Two motifs (PPM, strand) inserted in order at each gap, together and each alone, at every placement.
 
     ``gaps`` are bp between the first motif's end and the second's start (negative: they overlap; the
-    second is written last). ``budget`` bounds the sequences evaluated (together + each alone).
+    second is written last). ``budget`` bounds the sequences evaluated (together + each alone; a motif
+    alone is read once per distinct placement, so a positional scan, whose starts repeat over gaps, reads
+    about half of it).
     """
     a, b = oriented(*first), oriented(*second)
     wa, wb = a.shape[1], b.shape[1]
@@ -232,26 +234,55 @@ def scan_pair(bench: Bench, first: tuple[np.ndarray, str], second: tuple[np.ndar
     n_gaps = max(1, len(gaps))
     budget_starts = max(1, budget // (3 * bench.n * n_gaps))
     profiles = (bench.profile(a), bench.profile(b)) if bench.positional() else None
-    rows_gap, rows_start, parts = [], [], []
+    rows_gap, rows_start, together, alone = [], [], [], _AloneReads(bench.backgrounds)
     for gap in gaps:
         configs = (_accepted_starts(bench, profiles, wa + gap, wa + max(gap, -wb) + wb, budget_starts)
                    if profiles is not None else _placements(bench, wa + max(gap, -wb) + wb, rng, budget_starts))
         for label, starts in configs:
             b_starts = starts + wa + gap
-            parts.append((insert(bench.backgrounds, [(ia, starts), (ib, b_starts)]),
-                          insert(bench.backgrounds, [(ia, starts)]), insert(bench.backgrounds, [(ib, b_starts)])))
+            together.append(insert(bench.backgrounds, [(ia, starts), (ib, b_starts)]))
+            alone.add((0, ia, starts), (1, ib, b_starts))
             rows_gap.append(gap)
             rows_start.append(label)
-    if not parts:
+    if not together:
         empty = np.zeros((0, len(bench.readouts.names)))
         return Scan(np.zeros(0, int), np.zeros(0, int), empty, empty, np.zeros((0, 2, empty.shape[1])))
-    k = len(parts)
-    tokens = np.concatenate([t for triple in parts for t in triple])
-    background = np.tile(np.arange(bench.n), 3 * k)
-    means = bench.read(tokens, background).reshape(k, 3, bench.n, -1)  # (K, 3, N, R) per background
-    per_background = means[:, 0] - means[:, 1] - means[:, 2]
-    return Scan(np.array(rows_gap), np.array(rows_start), means[:, 0].mean(axis=1), per_background.mean(axis=1),
-                means[:, 1:].mean(axis=2), per_background)
+    k = len(together)
+    tokens = np.concatenate(together + alone.tokens)
+    reads = bench.read(tokens, np.tile(np.arange(bench.n), len(together) + len(alone.tokens)))
+    reads = reads.reshape(-1, bench.n, reads.shape[-1])  # (configurations + distinct placements alone, N, R)
+    both = reads[:k]
+    each = reads[k:][alone.rows]  # (K, 2, N, R)
+    per_background = both - each[:, 0] - each[:, 1]
+    return Scan(np.array(rows_gap), np.array(rows_start), both.mean(axis=1), per_background.mean(axis=1),
+                each.mean(axis=2), per_background)
+
+
+class _AloneReads:
+    """The sequences with one motif of a pair alone, each distinct placement once (positional scans put a
+    motif at the same start for many gaps; its response alone does not depend on the gap)."""
+
+    def __init__(self, backgrounds: np.ndarray):
+        self.backgrounds = backgrounds
+        self.tokens: list[np.ndarray] = []
+        self._index: dict[tuple[int, bytes], int] = {}
+        self._rows: list[tuple[int, int]] = []
+
+    def add(self, *pieces: tuple[int, np.ndarray, np.ndarray]) -> None:
+        """Record one configuration: (which motif, instances (N, w), starts (N,)) for each motif alone."""
+        row = []
+        for which, instances, starts in pieces:
+            key = (which, starts.tobytes())
+            if key not in self._index:
+                self._index[key] = len(self.tokens)
+                self.tokens.append(insert(self.backgrounds, [(instances, starts)]))
+            row.append(self._index[key])
+        self._rows.append(tuple(row))
+
+    @property
+    def rows(self) -> np.ndarray:
+        """(K, 2) index into :attr:`tokens` of each configuration's first and second motif alone."""
+        return np.array(self._rows, dtype=int)
 
 
 def _accepted_starts(bench: Bench, profiles: tuple[np.ndarray, np.ndarray], offset: int, span: int,
