@@ -220,6 +220,31 @@ def test_two_whole_fox_sites_overlapping_by_a_base_are_a_pair_not_one_assembled_
         assert not assembled and rules == [tandem], (gap, [a.match.target_name for a in assembled])
 
 
+def test_the_two_halves_of_a_palindromic_site_facing_each_other_are_one_site():
+    """CEBPB's site ATTGC|GCAAT held as its half ATTGC on both strands: the half facing itself side by side
+    (as bd10-A's CRMs held it, a false 'G82(+) -[0 bp]- G82(-)' rule that hid the planted CEBPB) is one
+    CEBPB site; the half in tandem, the halves 2 bp apart, and the whole site facing itself stay pairs."""
+    from neuronmotif.motifs import load_motif_db
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.assemble import assemble_hybrids
+
+    cebpb = jaspar_motif("MA0466.4")[1]
+    ppms = {"G1": cebpb[:, :5], "G2": cebpb}
+    db = load_motif_db("JASPAR2024")
+
+    def pair(motif, strands, gap):
+        rule = _hybrid(motif, motif, gap)
+        rule.verdict.strands = strands
+        return rule
+
+    facing = pair("G1", ("+", "-"), 0)
+    rules, assembled = assemble_hybrids([facing], ppms, dict.fromkeys(ppms, 3), db, RulesConfig(), 0.05)
+    assert [a.match.target_name for a in assembled] == ["CEBPB"] and rules[0].verdict.motifs == ("G3",)
+    for kept in (pair("G1", ("+", "+"), 0), pair("G1", ("+", "-"), 2), pair("G2", ("+", "-"), 0)):
+        rules, assembled = assemble_hybrids([kept], ppms, dict.fromkeys(ppms, 3), db, RulesConfig(), 0.05)
+        assert not assembled and rules == [kept], kept.verdict
+
+
 def test_of_two_arrangements_the_model_answers_alike_the_one_the_crms_hold_is_the_rule():
     """Head to head answered at 7.0 and the tandem at 6.0 (86%): the CRMs hold the tandem 9 times in 10,
     so the tandem is the rule and the head-to-head is set aside with the reason; with no CRM pairs both

@@ -10,6 +10,11 @@ match a known motif that lies on both pieces, and neither piece is a whole site 
 pair becomes a **single-motif rule** of the
 *assembled motif*, named by that match and given the next network-motif id, so every motif a rule names
 is in ``motifs.meme``. An unnamed hybrid stays a rejected hypothesis (one hybrid site, not a pair).
+
+A palindromic site (CEBP's ATTGC|GCAAT) reaches the network's motifs as its half, the same motif on both
+strands; the model wants the half facing itself side by side. Such a pair is assembled the same way
+(a known motif on both halves, neither half whole); an unnamed one stays a pair, since two copies of one
+motif can face each other as two sites.
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ def assemble_hybrids(candidates: list[Rule], ppms: dict[str, np.ndarray], first_
         The candidates with the assembled hybrids replaced (in the same order), and the assembled motifs,
         numbered after the highest network motif id in ``ppms`` in that order.
     """
-    hybrids = [r for r in candidates if is_hybrid(r, config)
+    hybrids = [r for r in candidates if (is_hybrid(r, config) or _halves_of_a_palindrome(r, config))
                and (r.verdict.cooperativity or 0) >= config.min_cooperativity]  # the pieces need each other
     if not hybrids:
         return candidates, []
@@ -75,6 +80,19 @@ def assemble_hybrids(candidates: list[Rule], ppms: dict[str, np.ndarray], first_
         assembled.append(motif)
         replaced[id(rule)] = _single_rule(rule, motif)
     return [replaced.get(id(r), r) for r in candidates], assembled
+
+
+#: largest peak gap (bp) at which one motif facing itself can be the two halves of one palindromic site
+PALINDROME_GAP = 1
+
+
+def _halves_of_a_palindrome(rule: Rule, config: RulesConfig) -> bool:
+    """A significant pair of one motif facing itself (on opposite strands) side by side at the peak: a
+    palindromic site (CEBP's TTGC|GCAA, an E-box) whose halves the CRMs hold as one half-site motif.
+    Assembled only when a known motif spans both halves and neither half is a whole site of it."""
+    v = rule.verdict
+    return (len(v.motifs) == 2 and v.motifs[0] == v.motifs[1] and v.strands[0] != v.strands[1]
+            and rule.q_value < config.q_max and v.effect > 0 and (v.peak_gap or 0) <= PALINDROME_GAP)
 
 
 #: columns of each piece the assembled motif's known match must cover
