@@ -6,6 +6,7 @@ network motifs to the planted matrices.
 """
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -340,7 +341,7 @@ def test_a_positional_pair_scan_reads_each_motif_alone_where_the_pair_put_it():
     assert bench.positional()
     a, b = jaspar_motif(ESRRB)[1], jaspar_motif(KLF1)[1]
     scan = scan_pair(bench, (a, "+"), (b, "-"), range(-2, 30), np.random.default_rng(2), budget=20_000)
-    assert len(set(zip(scan.gaps.tolist(), scan.starts.tolist()))) == len(scan.gaps) > 2 * 32
+    assert len(set(zip(scan.gaps.tolist(), scan.starts.tolist(), strict=True))) == len(scan.gaps) > 2 * 32
     rng = np.random.default_rng(2)  # the scan's draws, in its order
     ia, ib = ppm_instances(oriented(a, "+"), bench.n, rng), ppm_instances(oriented(b, "-"), bench.n, rng)
     background = np.arange(bench.n)
@@ -352,3 +353,29 @@ def test_a_positional_pair_scan_reads_each_motif_alone_where_the_pair_put_it():
                  + bench.read(insert(bench.backgrounds, [(ib, second)]), background))
         np.testing.assert_allclose(scan.together[k], both.mean(axis=0), atol=1e-5)
         np.testing.assert_allclose(scan.interaction_each[k], both - alone, atol=1e-5)
+
+
+def test_motifs_that_hardly_move_the_outputs_leave_the_default_view():
+    """With outputs read, motifs.tsv keeps a rule's motifs and a motif that alone moves an output by half
+    the strongest rule's effect on it; a motif that moves only its own neurons (a fragment of CTCF in a
+    zoo model moved output 0 by 1.0 where CTCF moved it by 11.8) is minor. Without outputs nothing changes."""
+    from neuronmotif.rules.build import output_status
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.verdicts import Verdict
+
+    def motif(name, driven, readout="output 0"):
+        return Verdict((name,), ("+",), readout, max(driven.values(), default=0.1), 1e-9, driven=driven)
+
+    verdicts = {"G1": motif("G1", {"output 0": 11.8, "L3_N1": 2.0}), "G2": motif("G2", {"output 0": 1.0, "L3_N2": 1.5}),
+                "G3": motif("G3", {"output 1": 0.4, "L3_N3": 0.9}), "G4": motif("G4", {"L3_N4": 3.0}),
+                "G5": motif("G5", {"output 1": 3.5})}
+    pair = Verdict(("G3", "G3"), ("+", "+"), "output 1", 6.0, 1e-9, (2, 4), 3, 0.6, {"output 1": 6.0})
+    rules = [Rule(verdicts["G1"], ("CTCF",), None, 1e-8, [(3, 1)], "CTCF(+)"),
+             Rule(pair, ("FOXA2", "FOXA2"), None, 1e-8, [(3, 3)], "FOXA2(+) -[2-4 bp]- FOXA2(+)")]
+    status = dict.fromkeys(verdicts, "verified")
+    changed = output_status(status, verdicts, rules, 0.5)
+    assert set(changed) == {"G2", "G4"} and all(s.startswith("minor") for s in changed.values())
+    assert "output 0 by 1 of 11.8" in changed["G2"]
+    neurons_only = {k: replace(v, readout="L3_N1", driven={n: e for n, e in v.driven.items() if n.startswith("L")})
+                    for k, v in verdicts.items()}
+    assert output_status(status, neurons_only, [], 0.5) == {}

@@ -19,7 +19,11 @@
    exceeds ``subsumed`` times; rules are ranked by effect (the mean rise of the judging readout, a model
    output when the head runs). Minor rules (under ``min_share`` of the strongest rule on the same
    readout), repeats (the same or similar units in the same order as a stronger rule) and weaker parts
-   of a stronger rule's arrangement go to the unverified list with the reason.
+   of a stronger rule's arrangement go to the unverified list with the reason;
+7. when the model's outputs are read, a verified motif stays in the default view (``motifs.tsv``) when a
+   reported rule holds it or, inserted alone, it moves a model output by at least ``min_share`` of the
+   strongest rule's effect on that output (:func:`output_status`); the others, internal features and
+   pieces that move their own neurons but hardly the model's predictions, are *minor*.
 """
 
 from __future__ import annotations
@@ -112,6 +116,40 @@ def with_flanks(annotation: Annotation, motif: NetworkMotif, flank: int) -> np.n
     return crm.ppm[:, max(0, segment.start - flank): segment.end + flank]
 
 
+def output_status(status: dict[str, str], verdicts: dict[str, Verdict], rules: list[Rule],
+                  min_share: float) -> dict[str, str]:
+    """New status of the verified motifs that matter too little for the model's outputs (empty when the
+    outputs are not read, e.g. a model whose head does not run at the input length).
+
+    A verified motif that no reported rule holds is *minor* unless, inserted alone, it moves some output
+    by at least ``min_share`` of the strongest effect on that output (of a reported rule, else of any
+    motif alone): the bar a rule must clear to be reported.
+    """
+    driven = {name: {k: v for k, v in verdict.driven.items() if k.startswith("output ")}
+              for name, verdict in verdicts.items()}
+    if not any(verdict.readout.startswith("output ") for verdict in verdicts.values()):
+        return {}
+    strongest: dict[str, float] = {}
+    for moved in driven.values():
+        for output, effect in moved.items():
+            strongest[output] = max(strongest.get(output, 0.0), effect)
+    by_rules: dict[str, float] = {}
+    for rule in rules:
+        by_rules[rule.verdict.readout] = max(by_rules.get(rule.verdict.readout, 0.0), rule.verdict.effect)
+    strongest.update(by_rules)
+    in_rules = {m for rule in rules for m in rule.verdict.motifs}
+    minor = {}
+    for name, moved in driven.items():
+        if status.get(name) != "verified" or name in in_rules:
+            continue
+        if not any(effect >= min_share * strongest[output] for output, effect in moved.items()):
+            best = max(moved.items(), key=lambda kv: kv[1] / strongest[kv[0]], default=None)
+            said = "none" if best is None else f"{best[0]} by {best[1]:.3g} of {strongest[best[0]]:.3g}"
+            minor[name] = (f"minor: moves its neurons, but no model output by {min_share:g} of the strongest "
+                           f"effect on it ({said})")
+    return minor
+
+
 def _arrangements(a: str, b: str) -> list[tuple[str, str, str, str]]:
     """Every order and strand of a pair (8, or 4 for two copies of one motif): a model trained on one
     strand tells an arrangement from its reverse complement, so both are measured."""
@@ -190,6 +228,7 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     for name in sorted({m for r in rules for m in r.verdict.motifs}):
         if status.get(name, "").startswith("not verified"):
             status[name] = "verified"
+    status.update(output_status(status, motif_verdicts, rules, config.min_share))
     reported = {m for r in rules for m in r.verdict.motifs}
     status.update({a.name: "verified" if a.name in reported else f"{a.origin}; its rule is not reported"
                    for a in assembled})

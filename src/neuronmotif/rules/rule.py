@@ -78,7 +78,7 @@ class RuleSet:
     unverified : list of Rule
         Measured hypotheses that are not rules, with the reason.
     motif_status : dict of str -> str
-        Network motif id -> 'verified', 'fragment of G<k>', 'not verified: ...' or 'not tested: ...'.
+        Network motif id -> 'verified', 'fragment of G<k>', 'not verified: ...', 'minor: ...' or 'not tested: ...'.
     motif_verdicts : dict of str -> Verdict
     parameters : dict
     seconds : float
