@@ -29,7 +29,7 @@ from ..motifs.similarity import aligned_columns, compare
 from .config import RulesConfig
 from .derived import DerivedMotif
 from .rule import Rule
-from .select import arrangement_ppm, is_hybrid
+from .select import arrangement_ppm, is_hybrid, is_significant_pair
 
 
 def _parts_label(rule: Rule) -> str:
@@ -61,7 +61,7 @@ def assemble_hybrids(candidates: list[Rule], ppms: dict[str, np.ndarray], first_
         The candidates with the assembled hybrids replaced (in the same order), and the assembled motifs,
         numbered after the highest network motif id in ``ppms`` in that order.
     """
-    hybrids = [r for r in candidates if (is_hybrid(r, config) or _halves_of_a_palindrome(r, config))
+    hybrids = [r for r in candidates if (is_hybrid(r, config) or is_significant_pair(r, config) and _faces_itself(r))
                and (r.verdict.cooperativity or 0) >= config.min_cooperativity]  # the pieces need each other
     if not hybrids:
         return candidates, []
@@ -86,13 +86,12 @@ def assemble_hybrids(candidates: list[Rule], ppms: dict[str, np.ndarray], first_
 PALINDROME_GAP = 1
 
 
-def _halves_of_a_palindrome(rule: Rule, config: RulesConfig) -> bool:
-    """A significant pair of one motif facing itself (on opposite strands) side by side at the peak: a
-    palindromic site (CEBP's TTGC|GCAA, an E-box) whose halves the CRMs hold as one half-site motif.
-    Assembled only when a known motif spans both halves and neither half is a whole site of it."""
+def _faces_itself(rule: Rule) -> bool:
+    """One motif facing itself (on opposite strands) side by side at the peak: possibly a palindromic site
+    (CEBP's TTGC|GCAA, an E-box) whose halves the CRMs hold as one half-site motif. Assembled only when a
+    known motif spans both halves and neither half is a whole site of it."""
     v = rule.verdict
-    return (len(v.motifs) == 2 and v.motifs[0] == v.motifs[1] and v.strands[0] != v.strands[1]
-            and rule.q_value < config.q_max and v.effect > 0 and (v.peak_gap or 0) <= PALINDROME_GAP)
+    return v.motifs[0] == v.motifs[1] and v.strands[0] != v.strands[1] and (v.peak_gap or 0) <= PALINDROME_GAP
 
 
 #: columns of each piece the assembled motif's known match must cover

@@ -125,15 +125,14 @@ def output_status(status: dict[str, str], verdicts: dict[str, Verdict], rules: l
     by at least ``min_share`` of the strongest effect on that output (of a reported rule, else of any
     motif alone): the bar a rule must clear to be reported.
     """
-    driven = {name: {k: v for k, v in verdict.driven.items() if k.startswith("output ")}
-              for name, verdict in verdicts.items()}
     if not any(verdict.readout.startswith("output ") for verdict in verdicts.values()):
         return {}
+    driven = {name: {k: v for k, v in verdict.driven.items() if k.startswith("output ")}
+              for name, verdict in verdicts.items()}
     strongest: dict[str, float] = {}
-    for moved in driven.values():
-        for output, effect in moved.items():
-            strongest[output] = max(strongest.get(output, 0.0), effect)
-    by_rules: dict[str, float] = {}
+    for output, effect in (kv for moved in driven.values() for kv in moved.items()):
+        strongest[output] = max(strongest.get(output, 0.0), effect)
+    by_rules: dict[str, float] = {}  # a reported rule's effect sets the bar on its output
     for rule in rules:
         by_rules[rule.verdict.readout] = max(by_rules.get(rule.verdict.readout, 0.0), rule.verdict.effect)
     strongest.update(by_rules)
@@ -225,11 +224,11 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
         status[name] = "verified" if held & set(verdict.driven) else "not verified: inserted alone it moves none " \
                                                                      "of the neurons that hold it"
     rules, unverified = select_rules(candidates, config, units, ppms, arrangement_support(annotation, units))
-    for name in sorted({m for r in rules for m in r.verdict.motifs}):
+    reported = {m for r in rules for m in r.verdict.motifs}
+    for name in reported:
         if status.get(name, "").startswith("not verified"):
             status[name] = "verified"
     status.update(output_status(status, motif_verdicts, rules, config.min_share))
-    reported = {m for r in rules for m in r.verdict.motifs}
     status.update({a.name: "verified" if a.name in reported else f"{a.origin}; its rule is not reported"
                    for a in assembled})
     return RuleSet(rules, unverified, dict(sorted(status.items(), key=lambda kv: int(kv[0][1:]))), motif_verdicts,

@@ -20,11 +20,15 @@ from .rule import Rule
 from .verdicts import Verdict
 
 
+def is_significant_pair(rule: Rule, config: RulesConfig) -> bool:
+    """A pair whose effect together is positive and whose interaction is significant (q < ``q_max``)."""
+    return len(rule.verdict.motifs) == 2 and rule.q_value < config.q_max and rule.verdict.effect > 0
+
+
 def is_hybrid(rule: Rule, config: RulesConfig) -> bool:
     """A significant pair whose two cores overlap at the peak: one site, not two (cooperative hybrids are
     assembled into one motif, :mod:`~neuronmotif.rules.assemble`)."""
-    v = rule.verdict
-    return len(v.motifs) == 2 and rule.q_value < config.q_max and v.effect > 0 and rule.core_gap < 0
+    return is_significant_pair(rule, config) and rule.core_gap < 0
 
 
 def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms: dict[str, np.ndarray],
