@@ -379,3 +379,31 @@ def test_motifs_that_hardly_move_the_outputs_leave_the_default_view():
     neurons_only = {k: replace(v, readout="L3_N1", driven={n: e for n, e in v.driven.items() if n.startswith("L")})
                     for k, v in verdicts.items()}
     assert output_status(status, neurons_only, [], 0.5) == {}
+
+
+def test_a_motif_whose_own_rule_is_a_variant_of_a_reported_rule_is_shown_by_that_rule():
+    """basset-B's FOX-like G29 moved the FOX output by 4.5 (over half the FOX pair's 6.8), so it stayed in
+    motifs.tsv as a false motif, although its own rule was set aside as a weaker variant of the FOX pair:
+    the pair's motif stands for it. A motif whose rule a reported rule shows through a chain of repeats
+    goes too; one whose rule was set aside for another reason (not significant) stays."""
+    from neuronmotif.rules.build import output_status
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.verdicts import Verdict
+
+    def single(name, effect):
+        return Verdict((name,), ("+",), "output 1", effect, 1e-9, driven={"output 1": effect})
+
+    verdicts = {"G6": single("G6", 5.0), "G29": single("G29", 4.5), "G30": single("G30", 4.0),
+                "G31": single("G31", 4.2)}
+    pair = Rule(Verdict(("G6", "G6"), ("+", "+"), "output 1", 6.8, 1e-9, (3, 6), 4, 0.5, {"output 1": 6.8}),
+                ("FOXS1", "FOXS1"), (3, 6), 1e-8, [(3, 10)], "FOXS1(+) -[3-6 bp]- FOXS1(+)", rank=1)
+    variant = Rule(verdicts["G29"], ("",), None, 1e-6, [(3, 11)], "G29(+)", shown_by=pair)
+    demoted = Rule(Verdict(("G6",), ("-",), "output 1", 5.0, 1e-9), ("FOXS1",), None, 1e-6, [], "FOXS1(-)",
+                   shown_by=pair)
+    repeat = Rule(verdicts["G30"], ("",), None, 1e-6, [(3, 12)], "G30(+)", shown_by=demoted)
+    weak = Rule(verdicts["G31"], ("",), None, 0.2, [(3, 13)], "G31(+)")
+    status = dict.fromkeys(verdicts, "verified")
+    changed = output_status(status, verdicts, [pair], 0.5, [variant, demoted, repeat, weak])
+    assert set(changed) == {"G29", "G30"}
+    assert all(s.startswith("shown by R1 (FOXS1(+) -[3-6 bp]- FOXS1(+))") for s in changed.values())
+    assert output_status(status, verdicts, [pair], 0.5) == {}

@@ -23,7 +23,8 @@
 7. when the model's outputs are read, a verified motif stays in the default view (``motifs.tsv``) when a
    reported rule holds it or, inserted alone, it moves a model output by at least ``min_share`` of the
    strongest rule's effect on that output (:func:`output_status`); the others, internal features and
-   pieces that move their own neurons but hardly the model's predictions, are *minor*.
+   pieces that move their own neurons but hardly the model's predictions, are *minor*, and a motif whose
+   own single-motif rule repeats a reported rule or is a weaker part or variant of it is *shown by* it.
 """
 
 from __future__ import annotations
@@ -117,13 +118,15 @@ def with_flanks(annotation: Annotation, motif: NetworkMotif, flank: int) -> np.n
 
 
 def output_status(status: dict[str, str], verdicts: dict[str, Verdict], rules: list[Rule],
-                  min_share: float) -> dict[str, str]:
+                  min_share: float, unverified: list[Rule] | None = None) -> dict[str, str]:
     """New status of the verified motifs that matter too little for the model's outputs (empty when the
     outputs are not read, e.g. a model whose head does not run at the input length).
 
-    A verified motif that no reported rule holds is *minor* unless, inserted alone, it moves some output
-    by at least ``min_share`` of the strongest effect on that output (of a reported rule, else of any
-    motif alone): the bar a rule must clear to be reported.
+    A verified motif that no reported rule holds is *shown by* a reported rule when its own single-motif
+    rule (in ``unverified``) repeats that rule or is a weaker part or variant of it: the rule's motifs
+    stand for it (a FOX-like variant beside the FOX pair's motif). Otherwise it is *minor* unless,
+    inserted alone, it moves some output by at least ``min_share`` of the strongest effect on that output
+    (of a reported rule, else of any motif alone): the bar a rule must clear to be reported.
     """
     if not any(verdict.readout.startswith("output ") for verdict in verdicts.values()):
         return {}
@@ -137,16 +140,22 @@ def output_status(status: dict[str, str], verdicts: dict[str, Verdict], rules: l
         by_rules[rule.verdict.readout] = max(by_rules.get(rule.verdict.readout, 0.0), rule.verdict.effect)
     strongest.update(by_rules)
     in_rules = {m for rule in rules for m in rule.verdict.motifs}
-    minor = {}
+    shown_by = {r.verdict.motifs[0]: stand_in for r in unverified or []
+                if len(r.verdict.motifs) == 1 and (stand_in := r.reported_stand_in()) is not None}
+    demoted = {}
     for name, moved in driven.items():
         if status.get(name) != "verified" or name in in_rules:
             continue
-        if not any(effect >= min_share * strongest[output] for output, effect in moved.items()):
+        if name in shown_by:
+            rule = shown_by[name]
+            demoted[name] = (f"shown by {rule.rule_id} ({rule.label}): inserted alone it repeats that rule "
+                             "or is a weaker part or variant of it")
+        elif not any(effect >= min_share * strongest[output] for output, effect in moved.items()):
             best = max(moved.items(), key=lambda kv: kv[1] / strongest[kv[0]], default=None)
             said = "none" if best is None else f"{best[0]} by {best[1]:.3g} of {strongest[best[0]]:.3g}"
-            minor[name] = (f"minor: moves its neurons, but no model output by {min_share:g} of the strongest "
-                           f"effect on it ({said})")
-    return minor
+            demoted[name] = (f"minor: moves its neurons, but no model output by {min_share:g} of the "
+                             f"strongest effect on it ({said})")
+    return demoted
 
 
 def _arrangements(a: str, b: str) -> list[tuple[str, str, str, str]]:
@@ -228,7 +237,7 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     for name in reported:
         if status.get(name, "").startswith("not verified"):
             status[name] = "verified"
-    status.update(output_status(status, motif_verdicts, rules, config.min_share))
+    status.update(output_status(status, motif_verdicts, rules, config.min_share, unverified))
     status.update({a.name: "verified" if a.name in reported else f"{a.origin}; its rule is not reported"
                    for a in assembled})
     return RuleSet(rules, unverified, dict(sorted(status.items(), key=lambda kv: int(kv[0][1:]))), motif_verdicts,

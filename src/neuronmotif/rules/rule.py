@@ -30,6 +30,8 @@ class Rule:
         1 for the strongest; 0 when not reported.
     reason : str
         Why an unverified rule is not reported ('' for reported rules).
+    shown_by : Rule or None
+        The reported rule that stands for this one: it repeats it, or is a weaker part or variant of it.
     """
 
     verdict: Verdict
@@ -41,6 +43,7 @@ class Rule:
     core_gap: int = 0
     rank: int = 0
     reason: str = ""
+    shown_by: Rule | None = None
 
     @property
     def rule_id(self) -> str:
@@ -50,6 +53,14 @@ class Rule:
     def spacing(self) -> str:
         gap = self.verdict.gap_range
         return "" if gap is None else ("hard" if gap[0] == gap[1] else "flexible")
+
+    def reported_stand_in(self) -> Rule | None:
+        """The reported rule that stands for this unreported one (following repeats of repeats), or None."""
+        other, seen = self.shown_by, {id(self)}
+        while other is not None and not other.rank and id(other) not in seen:
+            seen.add(id(other))
+            other = other.shown_by
+        return other if other is not None and other.rank else None
 
     @property
     def neurons(self) -> list[str]:
@@ -78,7 +89,8 @@ class RuleSet:
     unverified : list of Rule
         Measured hypotheses that are not rules, with the reason.
     motif_status : dict of str -> str
-        Network motif id -> 'verified', 'fragment of G<k>', 'not verified: ...', 'minor: ...' or 'not tested: ...'.
+        Network motif id -> 'verified', 'fragment of G<k>', 'not verified: ...', 'minor: ...', 'shown by R<k> ...' or
+        'not tested: ...'.
     motif_verdicts : dict of str -> Verdict
     parameters : dict
     seconds : float

@@ -76,8 +76,10 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
                 rules[rule.rank - 1] = rule
                 twin, rule = rule, twin
             rule.reason = f"repeats {twin.rule_id} ({twin.label}) with the same or similar motifs"
+            rule.shown_by = twin
         elif (outer := _part_of(rule, rules, ppms, units)) is not None:
             rule.reason = f"a weaker part or variant of {outer.rule_id} ({outer.label})"
+            rule.shown_by = outer
         if rule.reason:
             rejected.append(rule)
             continue
