@@ -98,6 +98,8 @@ def rule_figures(run_dir: Path, data: SimulatedData, seconds: float, top: int = 
     doc = json.loads((run_dir / "rules.json").read_text())
     return {"in_top": f"{sum(found.in_top(g.name) for g in data.grammars)}/{len(data.grammars)}",
             "spacing": f"{sum(found.spacing_ok[g] for g in multi)}/{len(multi)}",
+            "peak": f"{sum(found.peak_ok[g] for g in multi)}/{len(multi)}",
+            "peaks": {g: (r.peak if r else None) for g, r in found.found.items() if g in multi},
             "false_top": len(found.false_top), "top": top,
             "ranks": {g: (r.rank if r else None) for g, r in found.found.items()},
             "gaps": {g: (r.gap if r else None) for g, r in found.found.items() if g in multi},
@@ -142,7 +144,8 @@ def benchmark_model(model_name: str, out: Path, quick: bool, methods: list[str],
         if result.get("rules"):
             r = result["rules"]
             print(f"    rules: planted in top {r['top']} {r['in_top']} (ranks {r['ranks']}), spacing {r['spacing']} "
-                  f"{r['gaps']}; false rules in top {r['top']}: {r['false_top']} {r['false']}; rule stage "
+                  f"{r['gaps']}, peak in the planted range {r['peak']} {r['peaks']}; false rules in top {r['top']}: "
+                  f"{r['false_top']} {r['false']}; rule stage "
                   f"{r['rules_seconds']} s = {100 * r['share']:.0f}% of the run", flush=True)
             rows[-1]["rules"] = r
         if result.get("pairs"):
@@ -187,7 +190,8 @@ def markdown(results: list[dict], quick: bool, seconds: float) -> str:
             if x.get("rules"):
                 q = x["rules"]
                 lines += [f"Rules (`rules.tsv`): planted rules in the top {q['top']}: {q['in_top']} (ranks "
-                          f"{q['ranks']}); spacing right: {q['spacing']} (planted frame {q['gaps']}); false rules in "
+                          f"{q['ranks']}); spacing right: {q['spacing']} (planted frame {q['gaps']}); peak gap in "
+                          f"the planted range: {q['peak']} {q['peaks']}; false rules in "
                           f"the top {q['top']}: {q['false_top']} {q['false']}; rule stage {q['rules_seconds']} s "
                           f"({100 * q['share']:.0f}% of the run).", ""]
     return "\n".join(lines)

@@ -36,12 +36,14 @@ def _hard_pair_rule(pair_runs, pair_models, seed):
 
 @pytest.mark.parametrize("seed", PAIR_SEEDS)
 def test_hard_pair_is_the_top_rule_near_its_gap_and_nothing_false_above_it(pair_runs, pair_models, seed):
-    """On every seed: rule 1, its range holding the planted 3 bp within 1 bp at both ends, no false rule."""
+    """On every seed: rule 1, its range holding the planted 3 bp within 1 bp at both ends and peaking at it,
+    no false rule."""
     rules, found = _hard_pair_rule(pair_runs, pair_models, seed)
     rule = found.found[HARD.name]
     assert rule is not None and rule.rank == 1, [r.label for r in rules]
     assert rule.gap and rule.gap[0] <= 3 <= rule.gap[1] and rule.gap[1] - rule.gap[0] <= 1, \
         f"planted ESRRB -3 bp- KLF1, rule {rule.label} reads {rule.gap} bp"
+    assert rule.peak == 3, f"planted ESRRB -3 bp- KLF1, rule {rule.label} works best at {rule.peak} bp"
     assert not found.false_top, [r.label for r in found.false_top]
 
 
@@ -87,6 +89,10 @@ def test_rule_files_name_motifs_of_motifs_meme_and_every_column(pair_runs):
         for motif in row["motifs"].split(";"):
             assert motif in written and motif in listed, f"{row['rule']} names {motif}, not a verified motif"
         assert 0 <= float(row["q_value"]) < 0.05 and float(row["effect"]) > 0
+        if row["gap_min"] != "":
+            assert int(row["gap_min"]) <= int(row["peak_gap"]) <= int(row["gap_max"]), row
+        if row["known_gap_min"] != "":
+            assert int(row["known_gap_min"]) <= int(row["known_peak_gap"]) <= int(row["known_gap_max"]), row
     doc = json.loads((out / "rules.json").read_text())
     assert doc["seed"] == 0 and "versions" in doc and doc["parameters"]["n_backgrounds"] > 0
     pair = next(r for r in doc["rules"] if len(r["motifs"]) == 2)
@@ -407,3 +413,18 @@ def test_a_motif_whose_own_rule_is_a_variant_of_a_reported_rule_is_shown_by_that
     assert set(changed) == {"G29", "G30"}
     assert all(s.startswith("shown by R1 (FOXS1(+) -[3-6 bp]- FOXS1(+))") for s in changed.values())
     assert output_status(status, verdicts, [pair], 0.5) == {}
+
+
+def test_the_summary_says_where_a_flexible_pair_works_best_in_the_labels_frame():
+    """A flexible FOXA2 pair reads 2-6 bp between the known motifs; the terminal says where in that range
+    the model answers best, in the label's frame (known motifs when both are named, else network motifs)."""
+    from neuronmotif.rules.rule import Rule, RuleSet
+    from neuronmotif.rules.verdicts import Verdict
+    from neuronmotif.summary import rule_lines
+
+    pair = Verdict(("G6", "G6"), ("+", "+"), "output 1", 6.8, 1e-9, (-1, 3), 1, 0.5, {"output 1": 6.8})
+    named = Rule(pair, ("FOXA2", "FOXA2"), (2, 6), 1e-8, [(3, 10)], "FOXA2(+) -[2-6 bp]- FOXA2(+)", rank=1,
+                 known_peak=4)
+    unnamed = Rule(replace(pair, effect=5.0), ("", ""), None, 1e-8, [(3, 10)], "G6(+) -[-1-3 bp]- G6(+)", rank=2)
+    lines = rule_lines(RuleSet([named, unnamed], [], {}))
+    assert [line[2] for line in lines] == ["flexible, peak 4 bp", "flexible, peak 1 bp"]

@@ -34,6 +34,8 @@ class PlantedRule:
         The planted motif's strand in the rule.
     gap : tuple of int or None
         (min, max) bp between the planted motifs' edges.
+    peak : int or None
+        The rule's peak gap (where the model answers the pair best) between the planted motifs' edges.
     """
 
     rank: int
@@ -41,6 +43,7 @@ class PlantedRule:
     planted: tuple[str, ...]
     strands: tuple[str, ...]
     gap: tuple[int, int] | None
+    peak: int | None = None
 
     def reads_as(self, grammar: Grammar) -> bool:
         """Whether this rule has the grammar's motifs in its order on one strand."""
@@ -65,12 +68,13 @@ def read_rules(path: str | Path, planted: MotifDatabase) -> list[PlantedRule]:
         ids = tuple(b.target_id if b else "" for b in best)
         planted_strands = tuple(s if b is None or b.strand == "+" else ("-" if s == "+" else "+")
                                 for s, b in zip(strands, best, strict=True))
-        gap = None
+        gap = peak = None
         if len(motifs) == 2 and row["gap_min"] != "" and all(best):
             a, b = (_columns(bm, ppms[m].shape[1], s) for bm, m, s in zip(best, motifs, strands, strict=True))
             shift = ppms[motifs[0]].shape[1] - a[1] + b[0]
             gap = (int(row["gap_min"]) + shift, int(row["gap_max"]) + shift)
-        out.append(PlantedRule(int(row["rank"]), row["label"], ids, planted_strands, gap))
+            peak = int(row["peak_gap"]) + shift if row.get("peak_gap", "") != "" else None
+        out.append(PlantedRule(int(row["rank"]), row["label"], ids, planted_strands, gap, peak))
     return out
 
 
@@ -89,6 +93,9 @@ class RuleScore:
         Per planted grammar, its best-ranked rule.
     spacing_ok : dict of str -> bool
         Per planted multi-motif grammar, whether its rule's range matches (within the tolerance).
+    peak_ok : dict of str -> bool
+        Per planted multi-motif grammar, whether its rule's peak gap lies in the planted range (a hard
+        pair: is the planted gap).
     false_top : list of PlantedRule
         Rules in the top ``top`` that are no planted grammar.
     top : int
@@ -96,6 +103,7 @@ class RuleScore:
 
     found: dict[str, PlantedRule | None]
     spacing_ok: dict[str, bool]
+    peak_ok: dict[str, bool]
     false_top: list[PlantedRule]
     top: int
 
@@ -109,6 +117,7 @@ def score_rules(rules: list[PlantedRule], grammars: list[Grammar], top: int = 10
     """Which planted grammars are among the top rules, with the right order and spacing, and the false rules."""
     found: dict[str, PlantedRule | None] = {}
     spacing: dict[str, bool] = {}
+    peak: dict[str, bool] = {}
     for g in grammars:
         hits = [r for r in rules if r.reads_as(g)]
         found[g.name] = min(hits, key=lambda r: r.rank) if hits else None
@@ -118,8 +127,9 @@ def score_rules(rules: list[PlantedRule], grammars: list[Grammar], top: int = 10
             rule = found[g.name]
             spacing[g.name] = bool(rule and rule.gap and abs(rule.gap[0] - lo) <= slack
                                    and abs(rule.gap[1] - hi) <= slack)
+            peak[g.name] = bool(rule and rule.peak is not None and lo <= rule.peak <= hi)
     false = [r for r in rules if r.rank <= top and not any(r.reads_as(g) for g in grammars)]
-    return RuleScore(found, spacing, false, top)
+    return RuleScore(found, spacing, peak, false, top)
 
 
 __all__ = ["PlantedRule", "RuleScore", "read_rules", "score_rules"]

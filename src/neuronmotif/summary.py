@@ -46,6 +46,8 @@ def rule_lines(found: RuleSet, top: int = 10) -> list[list[str]]:
         if rule.neurons:
             drives += f"; {len(rule.neurons)} neuron{'s' * (len(rule.neurons) > 1)}"
         spacing = rule.spacing or "single motif"
+        if rule.spacing == "flexible":  # where in its range the pair works best
+            spacing += f", {rule.peak_label}"
         lines.append([rule.rule_id, rule.label, spacing, drives, f"{v.effect:.3g}", f"{rule.q_value:.2g}"])
     return lines
 

@@ -12,8 +12,8 @@ from ..store import RunDirectory, atomic_write_text, meme_text, tsv_text
 from .rule import Rule, RuleSet
 
 RULE_COLUMNS = ["rank", "rule", "label", "motifs", "names", "strands", "gap_min", "gap_max", "known_gap_min",
-                "known_gap_max", "spacing", "neurons", "layers", "outputs", "effect", "readout", "cooperativity",
-                "p_value", "q_value"]
+                "known_gap_max", "peak_gap", "known_peak_gap", "spacing", "neurons", "layers", "outputs", "effect",
+                "readout", "cooperativity", "p_value", "q_value"]
 UNVERIFIED_COLUMNS = [c for c in RULE_COLUMNS if c not in ("rank", "rule")] + ["reason"]
 
 
@@ -29,6 +29,8 @@ def rule_row(rule: Rule) -> dict:
             "names": _join(rule.names), "strands": _join(v.strands),
             "gap_min": "" if gap is None else gap[0], "gap_max": "" if gap is None else gap[1],
             "known_gap_min": "" if known is None else known[0], "known_gap_max": "" if known is None else known[1],
+            "peak_gap": "" if v.peak_gap is None else v.peak_gap,
+            "known_peak_gap": "" if rule.known_peak is None else rule.known_peak,
             "spacing": rule.spacing, "neurons": _join(rule.neurons),
             "layers": _join(sorted({int(n[1:].split("_")[0]) for n in rule.neurons})),
             "outputs": _join(f"{k.split()[-1]}:{val:.3g}" for k, val in rule.outputs.items()),
@@ -43,7 +45,8 @@ def _rule_json(rule: Rule) -> dict:
     return {**{k: row[k] for k in ("rank", "rule", "label", "spacing", "readout", "reason")},
             "motifs": list(v.motifs), "names": list(rule.names), "strands": list(v.strands),
             "gap": None if v.gap_range is None else list(v.gap_range), "peak_gap": v.peak_gap,
-            "known_gap": None if rule.known_gap is None else list(rule.known_gap), "core_gap": rule.core_gap,
+            "known_gap": None if rule.known_gap is None else list(rule.known_gap),
+            "known_peak_gap": rule.known_peak, "core_gap": rule.core_gap,
             "neurons": rule.neurons, "holders": [f"L{layer}_N{n}" for layer, n in rule.holders],
             "outputs": rule.outputs, "driven": v.driven, "effect": v.effect, "cooperativity": v.cooperativity,
             "p_value": v.p_value, "q_value": rule.q_value, "start": v.start, "curve": v.curve}

@@ -19,6 +19,8 @@ class Rule:
         Best known match of each motif ('' when unnamed).
     known_gap : tuple of int or None
         (min, max) bp between the edges of the two named known motifs.
+    known_peak : int or None
+        The peak gap (where the pair works best) between the edges of the two named known motifs.
     q_value : float
     holders : list of (layer, neuron)
         Neurons whose syntax trees hold the motif or pair.
@@ -43,6 +45,7 @@ class Rule:
     core_gap: int = 0
     rank: int = 0
     reason: str = ""
+    known_peak: int | None = None
     shown_by: Rule | None = None
 
     @property
@@ -61,6 +64,13 @@ class Rule:
             seen.add(id(other))
             other = other.shown_by
         return other if other is not None and other.rank else None
+
+    @property
+    def peak_label(self) -> str:
+        """The peak gap in the label's frame ('peak 3 bp'; '' for a single motif): the known motifs' edges
+        when both are named, else the network motifs'."""
+        peak = self.known_peak if self.known_gap is not None else self.verdict.peak_gap
+        return "" if peak is None else f"peak {peak} bp"
 
     @property
     def neurons(self) -> list[str]:
