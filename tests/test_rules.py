@@ -428,3 +428,28 @@ def test_the_summary_says_where_a_flexible_pair_works_best_in_the_labels_frame()
     unnamed = Rule(replace(pair, effect=5.0), ("", ""), None, 1e-8, [(3, 10)], "G6(+) -[-1-3 bp]- G6(+)", rank=2)
     lines = rule_lines(RuleSet([named, unnamed], [], {}))
     assert [line[2] for line in lines] == ["flexible, peak 4 bp", "flexible, peak 1 bp"]
+
+
+def test_two_whole_named_sites_whose_known_flanks_overlap_are_a_pair_not_one_site():
+    """On seed 1 of basset-A the planted ESRRB -> KLF1 pair was read as NR6A1 -[0 bp]- ZNF740 and rejected
+    as "one hybrid site": the two known matrices' weak flanks reach past the network motifs into the gap.
+    A network motif that holds its known match's informative span is a whole site; two whole sites that
+    do not overlap are judged as a pair. A piece holding half of its match's span is no whole site."""
+    from types import SimpleNamespace
+
+    from neuronmotif.motifs import Match, MotifDatabase
+    from neuronmotif.rules.build import _holds_whole_site
+
+    weak, strong = np.full((4, 1), 0.25), np.eye(4)[:, [0, 1, 2, 3, 0, 1, 2, 3]]  # 8 columns of 2 bits
+    known = np.concatenate([weak, weak, strong, weak, weak, weak], axis=1)  # 12 columns, span 2-10
+    db = MotifDatabase("db", ["MA1"], ["TF1"], [known])
+
+    def holds(width: int, offset: int) -> bool:
+        motif = SimpleNamespace(representative=SimpleNamespace(width=width))
+        match = Match("G1", 1, "MA1", "TF1", 1e-6, 1e-4, offset, "+", min(width, 12), 12)
+        return _holds_whole_site(SimpleNamespace(best_match=lambda _: match), motif, db)
+
+    assert holds(8, 2)  # the motif is the informative span exactly; the flanks lie outside it
+    assert holds(7, 2)  # 7 of its 8 columns
+    assert not holds(4, 2)  # half a site (a piece of CTCF)
+    assert not holds(8, -2)  # the motif's columns cover the flank and half the span

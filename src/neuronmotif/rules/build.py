@@ -36,7 +36,7 @@ import numpy as np
 from ..annotation import Annotation, NetworkMotif
 from ..grammar import orient
 from ..model import DNAModel
-from ..motifs import load_motif_db
+from ..motifs import MotifDatabase, load_motif_db
 from ..motifs.similarity import aligned_columns, bh_qvalues
 from ..ppm import informative_columns
 from ..versions import versions
@@ -73,7 +73,7 @@ def _label_part(name: str, motif: str, strand: str, annotation: Annotation, by_i
 
 
 def _make_rule(verdict: Verdict, annotation: Annotation, by_id: dict[str, NetworkMotif],
-               neurons: set[tuple[int, int]]) -> Rule:
+               neurons: set[tuple[int, int]], db: MotifDatabase) -> Rule:
     names = tuple((b.target_name if (b := annotation.best_match(by_id[m].representative)) else "")
                   for m in verdict.motifs)
     parts = [_label_part(n, m, s, annotation, by_id) for n, m, s in zip(names, verdict.motifs, verdict.strands,
@@ -94,7 +94,29 @@ def _make_rule(verdict: Verdict, annotation: Annotation, by_id: dict[str, Networ
                                    for m, s in zip(verdict.motifs, verdict.strands, strict=True))
         width_a = by_id[verdict.motifs[0]].representative.width
         rule.core_gap = verdict.peak_gap + (width_a - a_hi) + b_lo
+        rule.whole_sites = verdict.peak_gap >= 0 and all(_holds_whole_site(annotation, by_id[m], db)
+                                                         for m in verdict.motifs)
     return rule
+
+
+#: a network motif holding this share of its known match's informative span (columns of 1 bit or more,
+#: first to last) is a whole site of it
+WHOLE_SITE_SHARE = 0.75
+
+
+def _holds_whole_site(annotation: Annotation, motif: NetworkMotif, db: MotifDatabase) -> bool:
+    """Whether the motif's own columns hold its known match's informative span (a named, whole site)."""
+    best = annotation.best_match(motif.representative)
+    if best is None:
+        return False
+    target = db.ppms[db.ids.index(best.target_id)]
+    bits = np.flatnonzero(informative_columns(target if best.strand == "+" else target[::-1, ::-1]))
+    if not len(bits):
+        return False
+    start, _ = aligned_columns(best.offset, best.target_width)
+    low, high = start + int(bits[0]), start + int(bits[-1]) + 1
+    held = min(high, motif.representative.width) - max(low, 0)
+    return held >= WHOLE_SITE_SHARE * (high - low)
 
 
 def _core(ppm: np.ndarray, strand: str) -> tuple[int, int]:
@@ -222,7 +244,7 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     q = bh_qvalues(np.array([v.p_value for v, _ in everything])) if everything else np.zeros(0)
     candidates = []
     for (verdict, neurons), q_value in zip(everything, q, strict=True):
-        rule = _make_rule(verdict, annotation, by_id, neurons)
+        rule = _make_rule(verdict, annotation, by_id, neurons, db)
         rule.q_value = float(q_value)
         candidates.append(rule)
     ppms = {g.name: g.representative.ppm for g in annotation.network}

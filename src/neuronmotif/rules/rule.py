@@ -32,6 +32,9 @@ class Rule:
         1 for the strongest; 0 when not reported.
     reason : str
         Why an unverified rule is not reported ('' for reported rules).
+    whole_sites : bool
+        Pairs: the two motifs do not overlap at the peak and each holds a whole site of its own known
+        match: two sites, even where the known matrices' weak flanks overlap in the gap.
     shown_by : Rule or None
         The reported rule that stands for this one: it repeats it, or is a weaker part or variant of it.
     """
@@ -45,6 +48,7 @@ class Rule:
     core_gap: int = 0
     rank: int = 0
     reason: str = ""
+    whole_sites: bool = False
     known_peak: int | None = None
     shown_by: Rule | None = None
 

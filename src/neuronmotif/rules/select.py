@@ -46,7 +46,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
         v = rule.verdict
         if rule.q_value >= config.q_max or v.effect <= 0:
             rule.reason = _insignificant(rule)
-        elif rule.core_gap < 0:
+        elif rule.core_gap < 0 and not rule.whole_sites:
             rule.reason = f"the two motifs overlap by {-rule.core_gap} bp at the peak: one hybrid site, not a pair"
         elif (v.cooperativity or 0) < config.min_cooperativity:
             rule.reason = f"the two motifs add up (cooperativity {v.cooperativity:.2f})"
