@@ -423,8 +423,7 @@ def test_the_summary_says_where_a_flexible_pair_works_best_in_the_labels_frame()
     from neuronmotif.summary import rule_lines
 
     pair = Verdict(("G6", "G6"), ("+", "+"), "output 1", 6.8, 1e-9, (-1, 3), 1, 0.5, {"output 1": 6.8})
-    named = Rule(pair, ("FOXA2", "FOXA2"), (2, 6), 1e-8, [(3, 10)], "FOXA2(+) -[2-6 bp]- FOXA2(+)", rank=1,
-                 known_peak=4)
+    named = Rule(pair, ("FOXA2", "FOXA2"), (2, 6), 1e-8, [(3, 10)], "FOXA2(+) -[2-6 bp]- FOXA2(+)", rank=1)
     unnamed = Rule(replace(pair, effect=5.0), ("", ""), None, 1e-8, [(3, 10)], "G6(+) -[-1-3 bp]- G6(+)", rank=2)
     lines = rule_lines(RuleSet([named, unnamed], [], {}))
     assert [line[2] for line in lines] == ["flexible, peak 4 bp", "flexible, peak 1 bp"]

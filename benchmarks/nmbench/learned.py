@@ -14,7 +14,7 @@ import torch
 
 from neuronmotif.datasets.simulate import Grammar
 from neuronmotif.motifs import jaspar_motif
-from neuronmotif.sequences import ppm_instances, random_background
+from neuronmotif.sequences import one_hot, ppm_instances, random_background
 
 from .zoo import GRAMMAR_SETS, ZooEntry
 
@@ -52,9 +52,8 @@ def learned_gap_curve(model: torch.nn.Module, entry: ZooEntry, task: int, gaps: 
     wa, wb = first.shape[1], second.shape[1]
 
     def output(batch: np.ndarray) -> np.ndarray:
-        x = torch.nn.functional.one_hot(torch.as_tensor(batch, dtype=torch.long), 4).permute(0, 2, 1).float()
         with torch.no_grad():
-            return model(x)[:, task].double().numpy()
+            return model(one_hot(batch))[:, task].double().numpy()
 
     with_a = tokens.copy()
     with_a[:, start:start + wa] = a

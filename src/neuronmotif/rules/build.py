@@ -78,17 +78,16 @@ def _make_rule(verdict: Verdict, annotation: Annotation, by_id: dict[str, Networ
                   for m in verdict.motifs)
     parts = [_label_part(n, m, s, annotation, by_id) for n, m, s in zip(names, verdict.motifs, verdict.strands,
                                                                          strict=True)]
-    known = known_peak = None
+    known = None
     if verdict.gap_range is not None:
         a, b = (known_columns(annotation, by_id[m], s) for m, s in zip(verdict.motifs, verdict.strands, strict=True))
         width_a = by_id[verdict.motifs[0]].representative.width
         if a is not None and b is not None:
             shift = width_a - a[1] + b[0]
             known = (verdict.gap_range[0] + shift, verdict.gap_range[1] + shift)
-            known_peak = None if verdict.peak_gap is None else verdict.peak_gap + shift
         low, high = known or verdict.gap_range
         parts.insert(1, f"-[{low} bp]-" if low == high else f"-[{low}-{high} bp]-")
-    rule = Rule(verdict, names, known, 1.0, sorted(neurons), " ".join(parts), known_peak=known_peak)
+    rule = Rule(verdict, names, known, 1.0, sorted(neurons), " ".join(parts))
     if verdict.peak_gap is not None:
         (a_lo, a_hi), (b_lo, _) = (known_columns(annotation, by_id[m], s) or _core(by_id[m].representative.ppm, s)
                                    for m, s in zip(verdict.motifs, verdict.strands, strict=True))
@@ -113,7 +112,7 @@ def _holds_whole_site(annotation: Annotation, motif: NetworkMotif, db: MotifData
     bits = np.flatnonzero(informative_columns(target if best.strand == "+" else target[::-1, ::-1]))
     if not len(bits):
         return False
-    start, _ = aligned_columns(best.offset, best.target_width)
+    start, _ = known_columns(annotation, motif, "+")
     low, high = start + int(bits[0]), start + int(bits[-1]) + 1
     held = min(high, motif.representative.width) - max(low, 0)
     return held >= WHOLE_SITE_SHARE * (high - low)

@@ -19,8 +19,6 @@ class Rule:
         Best known match of each motif ('' when unnamed).
     known_gap : tuple of int or None
         (min, max) bp between the edges of the two named known motifs.
-    known_peak : int or None
-        The peak gap (where the pair works best) between the edges of the two named known motifs.
     q_value : float
     holders : list of (layer, neuron)
         Neurons whose syntax trees hold the motif or pair.
@@ -49,7 +47,6 @@ class Rule:
     rank: int = 0
     reason: str = ""
     whole_sites: bool = False
-    known_peak: int | None = None
     shown_by: Rule | None = None
 
     @property
@@ -68,6 +65,14 @@ class Rule:
             seen.add(id(other))
             other = other.shown_by
         return other if other is not None and other.rank else None
+
+    @property
+    def known_peak(self) -> int | None:
+        """The peak gap (where the pair works best) between the edges of the two named known motifs."""
+        v = self.verdict
+        if self.known_gap is None or v.gap_range is None or v.peak_gap is None:
+            return None
+        return v.peak_gap + self.known_gap[0] - v.gap_range[0]
 
     @property
     def peak_label(self) -> str:
