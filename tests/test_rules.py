@@ -448,6 +448,23 @@ def test_two_whole_named_sites_whose_known_flanks_overlap_are_a_pair_not_one_sit
         match = Match("G1", 1, "MA1", "TF1", 1e-6, 1e-4, offset, "+", min(width, 12), 12)
         return _holds_whole_site(SimpleNamespace(best_match=lambda _: match), motif, db)
 
+    from collections import Counter
+
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.hypotheses import Units
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.select import select_rules
+    from neuronmotif.rules.verdicts import Verdict
+
+    verdict = Verdict(("G1", "G3"), ("+", "-"), "output 1", 2.5, 1e-12, (-3, 3), 0, 1.6, {"output 1": 4.0})
+    for whole, kept in ((True, True), (False, False)):  # known flanks 'overlap' by 5 bp at the peak
+        rule = Rule(verdict, ("NR6A1", "ZNF740"), None, 1e-10, [(3, 2)], "NR6A1(+) -[-8--2 bp]- ZNF740(-)",
+                    core_gap=-5, whole_sites=whole)
+        ppms = {"G1": np.eye(4)[:, [1, 0, 0, 2, 2, 3, 1, 0, 0, 2]], "G3": np.eye(4)[:, [2] * 8]}
+        rules, rejected = select_rules([rule], RulesConfig(), Units(), ppms, Counter())
+        assert bool(rules) is kept, [r.reason for r in rejected]
+        assert kept or "one hybrid site" in rejected[0].reason
+
     assert holds(8, 2)  # the motif is the informative span exactly; the flanks lie outside it
     assert holds(7, 2)  # 7 of its 8 columns
     assert not holds(4, 2)  # half a site (a piece of CTCF)
