@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from nmbench.rule_scoring import read_rules, score_rules
 
-from conftest import DEMO2_SEEDS, ESRRB, FLEXIBLE_SEEDS, FOXA2, KLF1, PAIR_SEEDS
+from conftest import CEBPB, DEMO2_SEEDS, ESRRB, FLEXIBLE_SEEDS, FOXA2, KLF1, PAIR_SEEDS
 from helpers.cli import invoke
 from neuronmotif.annotate import annotate
 from neuronmotif.datasets.demo import planted_database
@@ -469,3 +469,33 @@ def test_two_whole_named_sites_whose_known_flanks_overlap_are_a_pair_not_one_sit
     assert holds(7, 2)  # 7 of its 8 columns
     assert not holds(4, 2)  # half a site (a piece of CTCF)
     assert not holds(8, -2)  # the motif's columns cover the flank and half the span
+
+
+def test_a_motif_is_hidden_behind_its_own_homotypic_pair_only_when_the_pair_needs_both_copies():
+    """Two sites of one motif that merely add up answer twice one site. On seed 1 of basset-A the planted
+    lone CEBPB (5.7 alone) was hidden behind its own head-to-head pair (12.2, of which 3.3 needs both
+    copies) and then called minor against that pair. A FOX pair whose copies need each other (4.9, of
+    which 2.7 needs both, against 1.5 alone) still stands for its motif."""
+    from collections import Counter
+
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.hypotheses import Units
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.select import select_rules
+    from neuronmotif.rules.verdicts import Verdict
+
+    def case(name: str, alone: float, together: float, cooperativity: float) -> tuple[list[str], list[Rule]]:
+        single = Rule(Verdict(("G2",), ("-",), "output 0", alone, 1e-20, driven={"output 0": alone}), (name,),
+                      None, 1e-20, [(3, 8)], f"{name}(-)")
+        verdict = Verdict(("G2", "G2"), ("-", "+"), "output 0", together, 1e-17, (-2, -2), -2, cooperativity,
+                          {"output 0": together})
+        pair = Rule(verdict, (name, name), None, 1e-17, [(3, 8)], f"{name}(-) -[-2 bp]- {name}(+)", core_gap=1)
+        ppms = {"G2": jaspar_motif(FOXA2 if name == "FOXA2" else CEBPB)[1]}
+        rules, rejected = select_rules([single, pair], RulesConfig(), Units(), ppms, Counter())
+        return [r.label for r in rules], rejected
+
+    labels, _ = case("CEBPB", 5.7, 12.2, 0.27)
+    assert labels == ["CEBPB(-) -[-2 bp]- CEBPB(+)", "CEBPB(-)"]
+    labels, rejected = case("FOXA2", 1.5, 4.9, 0.56)
+    assert labels == ["FOXA2(-) -[-2 bp]- FOXA2(+)"]
+    assert rejected[0].reason.startswith("acts through the pair")

@@ -60,12 +60,9 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
     rejected = [r for r in candidates if r.reason]
     kept = _one_per_orientation(kept, rejected)
     kept.sort(key=lambda r: (-r.verdict.effect, r.label))
-    top: dict[str, float] = {}
-    for rule in kept:
-        top.setdefault(rule.verdict.readout, rule.verdict.effect)
     rules: list[Rule] = []
     for rule in kept:
-        if rule.verdict.effect < config.min_share * top[rule.verdict.readout]:
+        if rule.verdict.effect < config.min_share * _strongest_other(rule, kept):
             rule.reason = f"minor: effect under {config.min_share:g} of the strongest rule's on {rule.verdict.readout}"
         elif (held := _held_instead(rule, kept, units, support)) is not None:
             rule.reason = (f"the CRMs hold it in {100 * _share(rule, support):.0f}% of their pairs of its motifs; "
@@ -120,8 +117,10 @@ def _part_of(rule: Rule, ranked: list[Rule], ppms: dict[str, np.ndarray], units:
     on other strands, the weaker at least :data:`ARRANGEMENT_SHARE` of the stronger, are two arrangements
     the model hardly tells apart, not parts of each other."""
     query = arrangement_ppm(rule.verdict, ppms)
+    alone = rule.verdict.motifs[0] if len(rule.verdict.motifs) == 1 else None
     others = [r for r in ranked if r.verdict.readout == rule.verdict.readout
-              and not (_same_motifs(rule, r, units) and _alternative(rule, r))]
+              and not (_same_motifs(rule, r, units) and _alternative(rule, r))
+              and not (alone is not None and _copies(alone, r) >= 2)]
     if not others:
         return None
     targets = [arrangement_ppm(r.verdict, ppms) for r in others]
@@ -196,13 +195,43 @@ def _insignificant(rule: Rule) -> str:
     return f"not significant (q = {rule.q_value:.2g})" if rule.verdict.effect > 0 else "no positive effect"
 
 
+def _copies(motif: str, rule: Rule) -> int:
+    """How many of the rule's motifs are ``motif`` itself."""
+    return rule.verdict.motifs.count(motif)
+
+
+def _strongest_other(rule: Rule, kept: list[Rule]) -> float:
+    """The strongest effect on the rule's readout among ``kept``, leaving out, for a single motif, the pairs
+    made of two copies of it: two sites of one motif answer about twice one site by adding up, so the
+    motif's own homotypic pair is no bar to it (it would always make the motif look minor)."""
+    motif = rule.verdict.motifs[0] if len(rule.verdict.motifs) == 1 else None
+    return max(r.verdict.effect for r in kept if r.verdict.readout == rule.verdict.readout
+               and (motif is None or _copies(motif, r) < 2))
+
+
+def _acts_through(single: Rule, pair: Rule, config: RulesConfig) -> bool:
+    """Whether ``single`` acts through ``pair`` (which holds its motif) on the same readout.
+
+    With one copy in the pair: the pair's effect is at least ``subsumed`` times the motif's. With two copies
+    (a homotypic pair) that bar is no test, since two sites that merely add up give twice one site; there
+    the pair's interaction (the part of its response that needs both copies) must be at least
+    ``subsumed - 1`` times the motif's effect: the same excess over the motif alone that one copy asks,
+    with the second copy's own share not counted as excess.
+    """
+    v, alone = pair.verdict, single.verdict.effect
+    if _copies(single.verdict.motifs[0], pair) >= 2:
+        return (v.cooperativity or 0) * v.effect >= (config.subsumed - 1) * alone
+    return v.effect >= config.subsumed * alone
+
+
 def _subsumed_by(single: Rule, pairs: list[Rule], config: RulesConfig) -> Rule | None:
-    """A significant cooperative pair holding the single motif with ``subsumed`` times its effect, if any."""
+    """The strongest significant cooperative pair holding the single motif that it acts through
+    (:func:`_acts_through`), if any."""
     motif = single.verdict.motifs[0]
     for pair in sorted(pairs, key=lambda r: -r.verdict.effect):
         v = pair.verdict
         if (motif in v.motifs and pair.q_value < config.q_max and (v.cooperativity or 0) >= config.min_cooperativity
-                and v.readout == single.verdict.readout and v.effect >= config.subsumed * single.verdict.effect):
+                and v.readout == single.verdict.readout and _acts_through(single, pair, config)):
             return pair
     return None
 
