@@ -499,3 +499,29 @@ def test_a_motif_is_hidden_behind_its_own_homotypic_pair_only_when_the_pair_need
     labels, rejected = case("FOXA2", 1.5, 4.9, 0.56)
     assert labels == ["FOXA2(-) -[-2 bp]- FOXA2(+)"]
     assert rejected[0].reason.startswith("acts through the pair")
+
+
+def test_a_named_site_stands_for_an_unnamed_stronger_pair_of_its_pieces():
+    """On seed 1 of basset-B the planted CTCF (named, 6.7 alone) was set aside as a weaker part of an
+    unnamed pair of CTCF pieces (7.6), so no rule named CTCF. A part that names more of its motifs, with
+    at least 80% of the stronger rule's effect, stands for both in its place; a clearly weaker one stays
+    a part."""
+    from collections import Counter
+
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.hypotheses import Units
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.select import select_rules
+    from neuronmotif.rules.verdicts import Verdict
+
+    ctcf = jaspar_motif("MA0139.2")[1]
+    ppms = {"G2": ctcf, "G10": ctcf[:, :10], "G11": ctcf[:, 10:]}
+    for alone, named_first in ((6.7, True), (5.0, False)):
+        single = Rule(Verdict(("G2",), ("+",), "output 0", alone, 1e-30, driven={"output 0": alone}), ("CTCF",),
+                      None, 1e-30, [(3, 13)], "CTCF(+)")
+        verdict = Verdict(("G10", "G11"), ("+", "+"), "output 0", 7.6, 1e-30, (0, 0), 0, 0.76, {"output 0": 7.6})
+        pair = Rule(verdict, ("", ""), None, 1e-30, [(3, 1)], "G10(+) -[0 bp]- G11(+)", core_gap=0)
+        rules, rejected = select_rules([single, pair], RulesConfig(), Units(), ppms, Counter())
+        assert [r.label for r in rules] == (["CTCF(+)"] if named_first else ["G10(+) -[0 bp]- G11(+)"])
+        assert rejected[0].shown_by is rules[0] and rules[0].rank == 1
+        assert rejected[0].reason.startswith("shown by R1 (CTCF(+))" if named_first else "a weaker part or variant")

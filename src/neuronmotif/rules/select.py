@@ -68,15 +68,15 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
             rule.reason = (f"the CRMs hold it in {100 * _share(rule, support):.0f}% of their pairs of its motifs; "
                            f"the model answers {held.label}, which they hold, nearly alike")
         elif (twin := _repeats(rule, rules, units)) is not None:
-            if _named(rule) > _named(twin) and rule.verdict.effect >= REPEAT_SHARE * twin.verdict.effect:
-                rule.rank, twin.rank = twin.rank, 0  # the group is shown by its better-named member
-                rules[rule.rank - 1] = rule
-                twin, rule = rule, twin
+            twin, rule = _better_named_first(twin, rule, rules)
             rule.reason = f"repeats {twin.rule_id} ({twin.label}) with the same or similar motifs"
             rule.shown_by = twin
         elif (outer := _part_of(rule, rules, ppms, units)) is not None:
-            rule.reason = f"a weaker part or variant of {outer.rule_id} ({outer.label})"
-            rule.shown_by = outer
+            stand, shown = _better_named_first(outer, rule, rules)
+            shown.reason = (f"a weaker part or variant of {stand.rule_id} ({stand.label})" if stand is outer else
+                            f"shown by {stand.rule_id} ({stand.label}): a part or variant of it that names more "
+                            f"of its motifs, with {stand.verdict.effect / shown.verdict.effect:.0%} of its effect")
+            shown.shown_by, rule = stand, shown
         if rule.reason:
             rejected.append(rule)
             continue
@@ -86,13 +86,24 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
     return rules, rejected
 
 
-#: a repeat with more named motifs than the stronger rule it repeats stands for both when its effect is at
-#: least this share of the stronger one's (the same grammar, read through better known motifs)
+#: a repeat or part with more named motifs than the stronger rule it repeats or lies in stands for both when
+#: its effect is at least this share of the stronger one's (the same grammar, read through better known motifs)
 REPEAT_SHARE = 0.8
 
 
 def _named(rule: Rule) -> int:
     return sum(1 for name in rule.names if name)
+
+
+def _better_named_first(ranked: Rule, weaker: Rule, rules: list[Rule]) -> tuple[Rule, Rule]:
+    """(the rule that stands for both, the one it shows): ``weaker`` repeats or lies in the ranked rule; it
+    takes that rule's rank when it names more of its motifs and has :data:`REPEAT_SHARE` of its effect (an
+    unnamed CTCF half facing itself, with a named whole CTCF at 88% of its effect, is shown by CTCF)."""
+    if _named(weaker) > _named(ranked) and weaker.verdict.effect >= REPEAT_SHARE * ranked.verdict.effect:
+        weaker.rank, ranked.rank = ranked.rank, 0
+        rules[weaker.rank - 1] = weaker
+        return weaker, ranked
+    return ranked, weaker
 
 
 #: TOMTOM p below which a rule's arrangement aligned within a stronger rule's is a part of it
