@@ -43,7 +43,7 @@ from ..versions import versions
 from .assemble import assemble_hybrids
 from .config import RulesConfig
 from .hypotheses import decompose, holders, pair_hypotheses
-from .orientation import arrangement_support
+from .orientation import arrangement_support, canonical
 from .rule import Rule, RuleSet
 from .select import select_rules
 from .sites import cut_known_sites
@@ -186,6 +186,24 @@ def _arrangements(a: str, b: str) -> list[tuple[str, str, str, str]]:
     return sorted({(first, s1, second, s2) for first, second in ((a, b), (b, a)) for s1 in "+-" for s2 in "+-"})
 
 
+#: an orientation whose best screened peak is at least this share of the pair's best gets a full scan
+SCREEN_SHARE = 0.5
+
+
+def _to_scan(screened: list[tuple[float, tuple, tuple]], most: int) -> list[tuple[tuple, tuple]]:
+    """The arrangements of a pair that get the full scan: the best screened arrangement of each orientation
+    (an arrangement and its reverse complement are one), best first, while its screened peak is positive
+    and at least :data:`SCREEN_SHARE` of the best, at most ``most``. The quick screen hardly tells apart
+    the orientations of a near-palindromic motif (a FOX read as ``GTGTATACA``), so every competitive
+    orientation is measured, not only the first two arrangements (which can be one orientation twice)."""
+    best: dict[tuple, tuple[float, tuple, tuple]] = {}
+    for peak, first, second in sorted(screened, key=lambda x: -x[0]):
+        best.setdefault(canonical((first[0], first[2], second[0], second[2])), (peak, first, second))
+    ranked = list(best.values())
+    top = ranked[0][0] if ranked else 0.0
+    return [(first, second) for peak, first, second in ranked[:most] if peak > 0 and peak >= SCREEN_SHARE * top]
+
+
 def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | None = None,
                log=None) -> RuleSet:
     """Hypotheses from the annotation's network motifs and syntax trees, verdicts from ``model``.
@@ -234,9 +252,8 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
             peak = screen_pair(benches, first, second, neurons)
             if peak is not None:
                 screened.append((peak, first, second))
-        screened.sort(key=lambda x: -x[0])
-        for peak, first, second in screened[: config.full_scans]:
-            if peak > 0 and (verdict := measure_pair(benches, first, second, neurons)) is not None:
+        for first, second in _to_scan(screened, config.full_scans):
+            if (verdict := measure_pair(benches, first, second, neurons)) is not None:
                 pair_verdicts.append((verdict, hyp.neurons))
     singles = [(v, holders(by_id[name])) for name, v in motif_verdicts.items()]
     everything = singles + pair_verdicts

@@ -25,7 +25,8 @@ class RulesConfig:
     n_screen : int
         Backgrounds of the quick scan that ranks a pair's orders and strands.
     full_scans : int
-        Orders and strands of each pair (best screened first) that get the full scan and test.
+        Most orientations of each pair (an arrangement and its reverse complement are one; best screened
+        first, while at least half the best's screened peak) that get the full scan and test.
     q_max : float
         q-value (Benjamini-Hochberg over every test of the run) below which a verdict counts.
     half_max : float
@@ -58,7 +59,7 @@ class RulesConfig:
     max_motifs: int = 40
     max_pairs: int = 12
     n_screen: int = 16
-    full_scans: int = 2
+    full_scans: int = 4
     q_max: float = 0.05
     half_max: float = 0.5
     min_cooperativity: float = 0.25
