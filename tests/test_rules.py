@@ -525,3 +525,52 @@ def test_a_named_site_stands_for_an_unnamed_stronger_pair_of_its_pieces():
         assert [r.label for r in rules] == (["CTCF(+)"] if named_first else ["G10(+) -[0 bp]- G11(+)"])
         assert rejected[0].shown_by is rules[0] and rules[0].rank == 1
         assert rejected[0].reason.startswith("shown by R1 (CTCF(+))" if named_first else "a weaker part or variant")
+
+
+def test_every_competitive_orientation_of_a_pair_gets_the_full_scan():
+    """A FOX read as the near-palindrome GTGTATACA: the quick screen puts two head-to-head readings
+    first, and the planted tandem third. Every orientation whose screened peak is at least half the best
+    is measured (one arrangement per orientation: the tandem and its reverse complement are one); a
+    clearly weaker one and a non-positive one are not."""
+    from neuronmotif.rules.build import _to_scan
+
+    def arrangement(s1, s2, peak):
+        return peak, ("G1", None, s1), ("G1", None, s2)
+
+    screened = [arrangement("+", "-", 5.0), arrangement("-", "+", 4.9), arrangement("+", "+", 4.6),
+                arrangement("-", "-", 4.5)]
+    scanned = [(a[2], b[2]) for a, b in _to_scan(screened, 4)]
+    assert scanned == [("+", "-"), ("-", "+"), ("+", "+")]
+    assert [(a[2], b[2]) for a, b in _to_scan(screened, 2)] == [("+", "-"), ("-", "+")]
+    weak = [arrangement("+", "-", 5.0), arrangement("+", "+", 2.0), arrangement("-", "+", -1.0)]
+    assert [(a[2], b[2]) for a, b in _to_scan(weak, 4)] == [("+", "-")]
+
+
+def test_two_motifs_the_model_wants_overlapping_as_much_as_side_by_side_are_one_site_not_a_pair():
+    """basset-A: an unnamed CEBP-like half (G63) beside CEBPE at 0 bp answered 6.1, and the same two
+    motifs overlapping by 3 bp (one hybrid site) 6.5: a site with a flank read two ways, not a spacing
+    rule. Where the overlapping reading is clearly weaker the pair stays, and two copies of one motif
+    (FOX sites overlapping by a base) are left to the homotypic rules."""
+    from collections import Counter
+
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.hypotheses import Units
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.select import select_rules
+    from neuronmotif.rules.verdicts import Verdict
+
+    def pair(motifs, strands, effect, gap, core_gap):
+        verdict = Verdict(motifs, strands, "output 0", effect, 1e-16, (gap, gap), gap, 0.6, {"output 0": effect})
+        return Rule(verdict, ("", "CEBPE"), None, 1e-16, [(3, 9)], f"{motifs}{strands}", core_gap=core_gap)
+
+    ppms = {"G63": jaspar_motif(CEBPB)[1][:, :5], "G2": jaspar_motif(CEBPB)[1], "G1": jaspar_motif(FOXA2)[1]}
+    for hybrid_effect, kept in ((6.5, False), (3.0, True)):
+        side = pair(("G63", "G2"), ("-", "+"), 6.1, 0, 0)
+        rules, rejected = select_rules([side, pair(("G63", "G2"), ("+", "-"), hybrid_effect, 0, -3)],
+                                       RulesConfig(), Units(), ppms, Counter())
+        assert (side in rules) is kept
+        assert kept or side.reason.startswith("the model answers the same motifs overlapping as one site")
+    tandem = pair(("G1", "G1"), ("+", "+"), 6.1, 3, 3)
+    rules, _ = select_rules([tandem, pair(("G1", "G1"), ("-", "+"), 6.5, -1, -1)], RulesConfig(), Units(), ppms,
+                            Counter())
+    assert tandem in rules

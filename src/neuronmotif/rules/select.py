@@ -50,6 +50,11 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
             rule.reason = f"the two motifs overlap by {-rule.core_gap} bp at the peak: one hybrid site, not a pair"
         elif (v.cooperativity or 0) < config.min_cooperativity:
             rule.reason = f"the two motifs add up (cooperativity {v.cooperativity:.2f})"
+    hybrids = [r for r in pairs if r.reason and is_hybrid(r, config) and not r.whole_sites]
+    for rule in pairs:
+        if not rule.reason and (site := _one_site_instead(rule, hybrids)) is not None:
+            rule.reason = (f"the model answers the same motifs overlapping as one site ({site.label}) nearly "
+                           "alike: one site read two ways, not a pair")
     passed = [r for r in pairs if not r.reason]
     for rule in singles:
         if rule.q_value >= config.q_max or rule.verdict.effect <= 0:
@@ -204,6 +209,22 @@ def _same_motifs(rule: Rule, other: Rule, units: Units) -> bool:
 
 def _insignificant(rule: Rule) -> str:
     return f"not significant (q = {rule.q_value:.2g})" if rule.verdict.effect > 0 else "no positive effect"
+
+
+def _one_site_instead(pair: Rule, hybrids: list[Rule]) -> Rule | None:
+    """A hybrid arrangement (cores overlapping at its peak) of the same two different motifs on the same
+    readout, with at least :data:`ARRANGEMENT_SHARE` of the pair's effect: where the model wants the two
+    motifs overlapping as one site nearly as much as side by side, the side-by-side reading is that site
+    with a flank (a CEBP site beside an unnamed half of it), not a spacing rule. Two copies of one motif
+    are left to the homotypic rules (two FOX sites overlapping by a base are still two sites)."""
+    first, second = pair.verdict.motifs
+    if first == second:
+        return None
+    for other in hybrids:
+        if (set(other.verdict.motifs) == {first, second} and other.verdict.readout == pair.verdict.readout
+                and other.verdict.effect >= ARRANGEMENT_SHARE * pair.verdict.effect):
+            return other
+    return None
 
 
 def _copies(motif: str, rule: Rule) -> int:
