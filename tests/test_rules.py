@@ -525,6 +525,22 @@ def test_a_named_site_stands_for_an_unnamed_stronger_pair_of_its_pieces():
         assert [r.label for r in rules] == (["CTCF(+)"] if named_first else ["G10(+) -[0 bp]- G11(+)"])
         assert rejected[0].shown_by is rules[0] and rules[0].rank == 1
         assert rejected[0].reason.startswith("shown by R1 (CTCF(+))" if named_first else "a weaker part or variant")
+    single = Rule(Verdict(("G2",), ("+",), "output 0", 6.7, 1e-30, driven={"output 0": 6.7}), ("CTCF",), None,
+                  1e-30, [(3, 13)], "CTCF(+)")
+    pair = Rule(verdict, ("", ""), None, 1e-30, [(3, 1)], "G10(+) -[0 bp]- G11(+)", core_gap=0)
+    _, rejected = select_rules([single, pair], RulesConfig(), Units(), ppms, Counter())
+    assert rejected[0].reason.endswith("with 88% of this rule's effect")  # 6.7 / 7.6
+
+    # one named partner does not stand for a two-motif spacing rule: it spans half of it
+    cebpb = jaspar_motif(CEBPB)[1]
+    ppms = {"G2": cebpb, "G5": cebpb, "G6": jaspar_motif(FOXA2)[1]}
+    partner = Rule(Verdict(("G2",), ("+",), "output 0", 8.5, 1e-30, driven={"output 0": 8.5}), ("CEBPB",), None,
+                   1e-30, [(3, 2)], "CEBPB(+)")
+    verdict = Verdict(("G5", "G6"), ("+", "+"), "output 0", 10.0, 1e-30, (3, 3), 3, 0.5, {"output 0": 10.0})
+    spaced = Rule(verdict, ("", ""), None, 1e-30, [(3, 1)], "G5(+) -[3 bp]- G6(+)", core_gap=3)
+    rules, rejected = select_rules([partner, spaced], RulesConfig(), Units(), ppms, Counter())
+    assert [r.label for r in rules] == ["G5(+) -[3 bp]- G6(+)"]
+    assert rejected[0].reason.startswith("a weaker part or variant of R1 (G5(+) -[3 bp]- G6(+))")
 
 
 def test_every_competitive_orientation_of_a_pair_gets_the_full_scan():

@@ -15,16 +15,20 @@
 5. a significant cooperative pair whose cores overlap at the peak is one site cut in pieces: it becomes a
    single-motif rule of the assembled motif (:mod:`~neuronmotif.rules.assemble`);
 6. a **rule** is a pair orientation whose interaction is significant and at least ``min_cooperativity`` of
-   its effect, or a verified motif with a significant positive effect that no pair rule holding it
-   exceeds ``subsumed`` times; rules are ranked by effect (the mean rise of the judging readout, a model
-   output when the head runs). Minor rules (under ``min_share`` of the strongest rule on the same
-   readout), repeats (the same or similar units in the same order as a stronger rule) and weaker parts
-   of a stronger rule's arrangement go to the unverified list with the reason;
+   its effect (and the same two motifs overlapping as one site answer clearly less), or a verified motif
+   with a significant positive effect that does not act through a pair rule holding it
+   (:func:`~neuronmotif.rules.select.select_rules`: ``subsumed`` times its effect, or for its own
+   homotypic pair an interaction of ``subsumed - 1`` times it); rules are ranked by effect (the mean
+   rise of the judging readout, a model output when the head runs). Minor rules (under ``min_share`` of
+   the strongest rule on the same readout), repeats (the same or similar units in the same order as a
+   stronger rule) and weaker parts of a stronger rule's arrangement go to the unverified list with the
+   reason (a better-named repeat or part with 80% of the effect, spanning the stronger rule, takes its
+   place instead);
 7. when the model's outputs are read, a verified motif stays in the default view (``motifs.tsv``) when a
    reported rule holds it or, inserted alone, it moves a model output by at least ``min_share`` of the
    strongest rule's effect on that output (:func:`output_status`); the others, internal features and
    pieces that move their own neurons but hardly the model's predictions, are *minor*, and a motif whose
-   own single-motif rule repeats a reported rule or is a weaker part or variant of it is *shown by* it.
+   own single-motif rule a reported rule stands for (a repeat, part or variant) is *shown by* it.
 """
 
 from __future__ import annotations
@@ -145,7 +149,7 @@ def output_status(status: dict[str, str], verdicts: dict[str, Verdict], rules: l
     outputs are not read, e.g. a model whose head does not run at the input length).
 
     A verified motif that no reported rule holds is *shown by* a reported rule when its own single-motif
-    rule (in ``unverified``) repeats that rule or is a weaker part or variant of it: the rule's motifs
+    rule (in ``unverified``) that rule stands for (a repeat, part or variant): the rule's motifs
     stand for it (a FOX-like variant beside the FOX pair's motif). Otherwise it is *minor* unless,
     inserted alone, it moves some output by at least ``min_share`` of the strongest effect on that output
     (of a reported rule, else of any motif alone): the bar a rule must clear to be reported.
@@ -171,7 +175,7 @@ def output_status(status: dict[str, str], verdicts: dict[str, Verdict], rules: l
         if name in shown_by:
             rule = shown_by[name]
             demoted[name] = (f"shown by {rule.rule_id} ({rule.label}): inserted alone it repeats that rule "
-                             "or is a weaker part or variant of it")
+                             "or is a part or variant of it")
         elif not any(effect >= min_share * strongest[output] for output, effect in moved.items()):
             best = max(moved.items(), key=lambda kv: kv[1] / strongest[kv[0]], default=None)
             said = "none" if best is None else f"{best[0]} by {best[1]:.3g} of {strongest[best[0]]:.3g}"
@@ -182,7 +186,7 @@ def output_status(status: dict[str, str], verdicts: dict[str, Verdict], rules: l
 
 def _arrangements(a: str, b: str) -> list[tuple[str, str, str, str]]:
     """Every order and strand of a pair (8, or 4 for two copies of one motif): a model trained on one
-    strand tells an arrangement from its reverse complement, so both are measured."""
+    strand tells an arrangement from its reverse complement, so both are screened (:func:`_to_scan`)."""
     return sorted({(first, s1, second, s2) for first, second in ((a, b), (b, a)) for s1 in "+-" for s2 in "+-"})
 
 

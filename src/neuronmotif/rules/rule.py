@@ -34,7 +34,8 @@ class Rule:
         Pairs: the two motifs do not overlap at the peak and each holds a whole site of its own known
         match: two sites, even where the known matrices' weak flanks overlap in the gap.
     shown_by : Rule or None
-        The reported rule that stands for this one: it repeats it, or is a weaker part or variant of it.
+        The rule that stands for this one (a repeat, part or variant of it, or a better-named one that took
+        its place); :meth:`reported_stand_in` follows the chain to a reported rule.
     """
 
     verdict: Verdict

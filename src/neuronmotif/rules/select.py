@@ -3,7 +3,8 @@
 Rejected hypotheses keep the reason: not significant, one hybrid site, motifs that merely add up, a single
 motif acting through a pair, the reverse complement of a stronger arrangement, minor (under ``min_share``
 of the strongest rule on the same output), an arrangement the CRMs hardly hold when the model answers one
-they hold nearly alike, a repeat with similar motifs, or a weaker part or variant of a stronger rule.
+they hold nearly alike, a repeat with similar motifs, a weaker part or variant of a stronger rule, or
+(pairs) one site read two ways. A better-named repeat or part can take a stronger rule's place.
 """
 
 from __future__ import annotations
@@ -66,21 +67,23 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
     kept = _one_per_orientation(kept, rejected)
     kept.sort(key=lambda r: (-r.verdict.effect, r.label))
     rules: list[Rule] = []
+    displaced: list[Rule] = []  # ranked rules a better-named repeat or part took the place of
     for rule in kept:
         if rule.verdict.effect < config.min_share * _strongest_other(rule, kept):
             rule.reason = f"minor: effect under {config.min_share:g} of the strongest rule's on {rule.verdict.readout}"
         elif (held := _held_instead(rule, kept, units, support)) is not None:
             rule.reason = (f"the CRMs hold it in {100 * _share(rule, support):.0f}% of their pairs of its motifs; "
                            f"the model answers {held.label}, which they hold, nearly alike")
-        elif (twin := _repeats(rule, rules, units)) is not None:
-            twin, rule = _better_named_first(twin, rule, rules)
-            rule.reason = f"repeats {twin.rule_id} ({twin.label}) with the same or similar motifs"
+        elif (twin := _repeats(rule, rules + displaced, units)) is not None:
+            twin, rule = _better_named_first(twin, rule, rules, displaced, rejected, covers=True)
+            rule.reason = f"repeats {_cited(twin)} with the same or similar motifs"
             rule.shown_by = twin
-        elif (outer := _part_of(rule, rules, ppms, units)) is not None:
-            stand, shown = _better_named_first(outer, rule, rules)
-            shown.reason = (f"a weaker part or variant of {stand.rule_id} ({stand.label})" if stand is outer else
-                            f"shown by {stand.rule_id} ({stand.label}): a part or variant of it that names more "
-                            f"of its motifs, with {stand.verdict.effect / shown.verdict.effect:.0%} of its effect")
+        elif (outer := _part_of(rule, rules + displaced, ppms, units)) is not None:
+            stand, shown = _better_named_first(outer, rule, rules, displaced, rejected,
+                                               covers=_covers(rule, outer, ppms))
+            shown.reason = (f"a weaker part or variant of {_cited(stand)}" if stand is outer else
+                            f"shown by {_cited(stand)}, a part or variant of this rule that names more motifs, "
+                            f"with {stand.verdict.effect / shown.verdict.effect:.0%} of this rule's effect")
             shown.shown_by, rule = stand, shown
         if rule.reason:
             rejected.append(rule)
@@ -100,15 +103,46 @@ def _named(rule: Rule) -> int:
     return sum(1 for name in rule.names if name)
 
 
-def _better_named_first(ranked: Rule, weaker: Rule, rules: list[Rule]) -> tuple[Rule, Rule]:
-    """(the rule that stands for both, the one it shows): ``weaker`` repeats or lies in the ranked rule; it
-    takes that rule's rank when it names more of its motifs and has :data:`REPEAT_SHARE` of its effect (an
-    unnamed CTCF half facing itself, with a named whole CTCF at 88% of its effect, is shown by CTCF)."""
-    if _named(weaker) > _named(ranked) and weaker.verdict.effect >= REPEAT_SHARE * ranked.verdict.effect:
-        weaker.rank, ranked.rank = ranked.rank, 0
-        rules[weaker.rank - 1] = weaker
-        return weaker, ranked
-    return ranked, weaker
+def _cited(rule: Rule) -> str:
+    """How a reason names the rule it points to: its id and label, or, for a rule another took the place
+    of, its label and the reported rule that stands for it."""
+    if rule.rank:
+        return f"{rule.rule_id} ({rule.label})"
+    stand = rule.reported_stand_in()
+    return f"{rule.label}, shown by {stand.rule_id} ({stand.label})" if stand else rule.label
+
+
+def _better_named_first(ranked: Rule, weaker: Rule, rules: list[Rule], displaced: list[Rule],
+                        rejected: list[Rule], covers: bool) -> tuple[Rule, Rule]:
+    """(the rule that stands for both, the one it shows): ``weaker`` repeats or lies in ``ranked``; it takes
+    that rule's rank when it names more motifs, has :data:`REPEAT_SHARE` of its effect and ``covers`` it
+    (its arrangement spans most of the ranked one's: a named whole CTCF for an unnamed pair of its
+    pieces at 88% of their effect, never one named partner for a two-motif spacing rule). Reasons that
+    cited the displaced rule are rewritten to name its stand-in."""
+    if (not ranked.rank or not covers or _named(weaker) <= _named(ranked)
+            or weaker.verdict.effect < REPEAT_SHARE * ranked.verdict.effect):
+        return ranked, weaker
+    before = _cited(ranked)
+    weaker.rank, ranked.rank = ranked.rank, 0
+    rules[weaker.rank - 1] = weaker
+    ranked.shown_by = weaker
+    displaced.append(ranked)
+    for other in rejected:
+        if other.reason and other.shown_by is ranked:
+            other.reason = other.reason.replace(before, _cited(ranked))
+    return weaker, ranked
+
+
+#: a part that stands for a stronger rule spans at least this share of the stronger rule's arrangement
+COVER_SHARE = 0.8
+
+
+def _covers(part: Rule, whole: Rule, ppms: dict[str, np.ndarray]) -> bool:
+    """Whether ``part``'s arrangement aligns to ``whole``'s (TOMTOM p < :data:`PART_P`) over at least
+    :data:`COVER_SHARE` of the wider of the two."""
+    query, target = arrangement_ppm(part.verdict, ppms), arrangement_ppm(whole.verdict, ppms)
+    cmp = compare([query], [target])
+    return bool(cmp.p[0, 0] < PART_P and cmp.overlap[0, 0] >= COVER_SHARE * max(query.shape[1], target.shape[1]))
 
 
 #: TOMTOM p below which a rule's arrangement aligned within a stronger rule's is a part of it
@@ -216,7 +250,9 @@ def _one_site_instead(pair: Rule, hybrids: list[Rule]) -> Rule | None:
     readout, with at least :data:`ARRANGEMENT_SHARE` of the pair's effect: where the model wants the two
     motifs overlapping as one site nearly as much as side by side, the side-by-side reading is that site
     with a flank (a CEBP site beside an unnamed half of it), not a spacing rule. Two copies of one motif
-    are left to the homotypic rules (two FOX sites overlapping by a base are still two sites)."""
+    are left to the homotypic rules (two FOX sites overlapping by a base are still two sites). Only the
+    hybrids still among the candidates count: one that was assembled into a named site
+    (:mod:`~neuronmotif.rules.assemble`) is a single-motif rule by then."""
     first, second = pair.verdict.motifs
     if first == second:
         return None
