@@ -63,6 +63,10 @@ class MotifDatabase:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def ppm(self, matrix_id: str) -> np.ndarray:
+        """(4, w) the PPM of the matrix ``matrix_id`` (e.g. a :class:`Match`'s ``target_id``)."""
+        return self.ppms[self.ids.index(matrix_id)]
+
 
 def load_motif_db(spec: str = "JASPAR2024") -> MotifDatabase:
     """A JASPAR release name (CORE vertebrates, via pyjaspar, offline) or a MEME text file.

@@ -119,7 +119,7 @@ WHOLE_P = 0.01
 def _a_piece_is_whole(match: Match, rule: Rule, ppms: dict[str, np.ndarray], db: MotifDatabase) -> bool:
     """Whether either piece alone holds the whole known site: then the pieces are two sites at a tight gap
     (a homotypic pair), not one site cut in two."""
-    target = db.ppms[db.ids.index(match.target_id)]
+    target = db.ppm(match.target_id)
     cmp = compare([ppms[m] for m in dict.fromkeys(rule.verdict.motifs)], [target])
     return bool(((cmp.p[:, 0] < WHOLE_P) & (cmp.overlap[:, 0] >= WHOLE_SHARE * target.shape[1])).any())
 

@@ -83,9 +83,11 @@ def _make_rule(verdict: Verdict, annotation: Annotation, by_id: dict[str, Networ
     parts = [_label_part(n, m, s, annotation, by_id) for n, m, s in zip(names, verdict.motifs, verdict.strands,
                                                                          strict=True)]
     known = None
+    pair = [(by_id[m], s) for m, s in zip(verdict.motifs, verdict.strands, strict=True)]
+    columns = [known_columns(annotation, motif, s) for motif, s in pair]  # None where unnamed
+    width_a = pair[0][0].representative.width
     if verdict.gap_range is not None:
-        a, b = (known_columns(annotation, by_id[m], s) for m, s in zip(verdict.motifs, verdict.strands, strict=True))
-        width_a = by_id[verdict.motifs[0]].representative.width
+        a, b = columns
         if a is not None and b is not None:
             shift = width_a - a[1] + b[0]
             known = (verdict.gap_range[0] + shift, verdict.gap_range[1] + shift)
@@ -93,12 +95,11 @@ def _make_rule(verdict: Verdict, annotation: Annotation, by_id: dict[str, Networ
         parts.insert(1, f"-[{low} bp]-" if low == high else f"-[{low}-{high} bp]-")
     rule = Rule(verdict, names, known, 1.0, sorted(neurons), " ".join(parts))
     if verdict.peak_gap is not None:
-        (a_lo, a_hi), (b_lo, _) = (known_columns(annotation, by_id[m], s) or _core(by_id[m].representative.ppm, s)
-                                   for m, s in zip(verdict.motifs, verdict.strands, strict=True))
-        width_a = by_id[verdict.motifs[0]].representative.width
+        (_, a_hi), (b_lo, _) = (cols or _core(motif.representative.ppm, s)
+                                for cols, (motif, s) in zip(columns, pair, strict=True))
         rule.core_gap = verdict.peak_gap + (width_a - a_hi) + b_lo
-        rule.whole_sites = verdict.peak_gap >= 0 and all(_holds_whole_site(annotation, by_id[m], db)
-                                                         for m in verdict.motifs)
+        rule.whole_sites = verdict.peak_gap >= 0 and all(_holds_whole_site(annotation, motif, db)
+                                                         for motif, _ in pair)
     return rule
 
 
@@ -112,7 +113,7 @@ def _holds_whole_site(annotation: Annotation, motif: NetworkMotif, db: MotifData
     best = annotation.best_match(motif.representative)
     if best is None:
         return False
-    target = db.ppms[db.ids.index(best.target_id)]
+    target = db.ppm(best.target_id)
     bits = np.flatnonzero(informative_columns(target if best.strand == "+" else target[::-1, ::-1]))
     if not len(bits):
         return False

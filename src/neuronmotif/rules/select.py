@@ -51,7 +51,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
             rule.reason = f"the two motifs overlap by {-rule.core_gap} bp at the peak: one hybrid site, not a pair"
         elif (v.cooperativity or 0) < config.min_cooperativity:
             rule.reason = f"the two motifs add up (cooperativity {v.cooperativity:.2f})"
-    hybrids = [r for r in pairs if r.reason and is_hybrid(r, config) and not r.whole_sites]
+    hybrids = [r for r in pairs if is_hybrid(r, config) and not r.whole_sites]
     for rule in pairs:
         if not rule.reason and (site := _one_site_instead(rule, hybrids)) is not None:
             rule.reason = (f"the model answers the same motifs overlapping as one site ({site.label}) nearly "
