@@ -1,10 +1,12 @@
 """Which measured hypotheses are the network's rules, and in which order (see :mod:`~neuronmotif.rules.build`).
 
-Rejected hypotheses keep the reason: not significant, one hybrid site, motifs that merely add up, a single
-motif acting through a pair, the reverse complement of a stronger arrangement, minor (under ``min_share``
-of the strongest rule on the same output), an arrangement the CRMs hardly hold when the model answers one
-they hold nearly alike, a repeat with similar motifs, a weaker part or variant of a stronger rule, or
-(pairs) one site read two ways. A better-named repeat or part can take a stronger rule's place.
+Rejected hypotheses keep the reason: not significant, one hybrid site, motifs that merely add up, two copies
+of one motif whose second copy adds less than one copy alone, a pair answering less than one of its motifs
+alone, a single motif acting through a pair, the reverse complement of a stronger arrangement, minor
+(under ``min_share`` of the strongest rule on the same output), an arrangement the CRMs hardly hold when the
+model answers one they hold nearly alike, a repeat with similar motifs, a weaker part or variant of a
+stronger rule, or (pairs) one site read two ways. A better-named repeat or part can take a stronger rule's
+place.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
     support = support or Counter()
     pairs = [r for r in candidates if len(r.verdict.motifs) == 2]
     singles = [r for r in candidates if len(r.verdict.motifs) == 1]
+    alone = {r.verdict.motifs[0]: r for r in singles}
     for rule in pairs:
         v = rule.verdict
         if rule.q_value >= config.q_max or v.effect <= 0:
@@ -51,6 +54,12 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
             rule.reason = f"the two motifs overlap by {-rule.core_gap} bp at the peak: one hybrid site, not a pair"
         elif (v.cooperativity or 0) < config.min_cooperativity:
             rule.reason = f"the two motifs add up (cooperativity {v.cooperativity:.2f})"
+        elif (single := _stronger_alone(rule, alone)) is not None:
+            rule.reason = (f"answers less than {single.label} alone ({v.effect:.2f} against "
+                           f"{_effect_on(single, v.readout):.2f}): the partner only makes up for a weaker placement")
+        elif (single := _copy_alone(rule, alone)) is not None and not _acts_through(single, rule, config):
+            rule.reason = (f"two copies of {single.label} that mostly add up: what needs both "
+                           f"({_interaction(rule):.2f}) is under one copy alone ({_effect_on(single, v.readout):.2f})")
     hybrids = [r for r in pairs if is_hybrid(r, config) and not r.whole_sites]
     for rule in pairs:
         if not rule.reason and (site := _one_site_instead(rule, hybrids)) is not None:
@@ -277,18 +286,49 @@ def _strongest_other(rule: Rule, kept: list[Rule]) -> float:
                and (motif is None or _copies(motif, r) < 2))
 
 
+def _interaction(pair: Rule) -> float:
+    """The part of the pair's response at its peak that needs both motifs (readout units)."""
+    return (pair.verdict.cooperativity or 0) * pair.verdict.effect
+
+
+def _effect_on(single: Rule, readout: str) -> float:
+    """The single motif's effect on ``readout`` (0 where it does not drive it significantly)."""
+    v = single.verdict
+    return v.effect if v.readout == readout else v.driven.get(readout, 0.0)
+
+
+def _stronger_alone(pair: Rule, alone: dict[str, Rule]) -> Rule | None:
+    """One of the pair's motifs that, measured alone (at the places the neurons accept, with its flanks),
+    answers more on the pair's readout than the pair together. The pair's interaction is then measured
+    against a weaker reading of that motif, and the partner only makes up for it (an unnamed flank of a
+    Sox-Oct piece read as a FOX site overlapping it): no spacing rule the user would gain from."""
+    readout = pair.verdict.readout
+    stronger = [alone[m] for m in set(pair.verdict.motifs)
+                if m in alone and _effect_on(alone[m], readout) > pair.verdict.effect]
+    return max(stronger, key=lambda r: _effect_on(r, readout)) if stronger else None
+
+
+def _copy_alone(pair: Rule, alone: dict[str, Rule]) -> Rule | None:
+    """The single-motif hypothesis of a homotypic pair's motif (None for two different motifs, or when that
+    motif was not measured alone)."""
+    first, second = pair.verdict.motifs
+    return alone.get(first) if first == second else None
+
+
 def _acts_through(single: Rule, pair: Rule, config: RulesConfig) -> bool:
-    """Whether ``single`` acts through ``pair`` (which holds its motif) on the same readout.
+    """Whether ``single`` acts through ``pair`` (which holds its motif), on the pair's readout.
 
     With one copy in the pair: the pair's effect is at least ``subsumed`` times the motif's. With two copies
     (a homotypic pair) that bar is no test, since two sites that merely add up give twice one site; there
     the pair's interaction (the part of its response that needs both copies) must be at least
     ``subsumed - 1`` times the motif's effect: the same excess over the motif alone that one copy asks,
-    with the second copy's own share not counted as excess.
+    with the second copy's own share not counted as excess. The same test decides, the other way round,
+    whether a homotypic pair is a rule at all: one of the two (the motif, or its pair) is reported, never
+    both (two CEBP sites whose second copy adds less than one site alone are the CEBP rule, twice).
     """
-    v, alone = pair.verdict, single.verdict.effect
+    v, alone = pair.verdict, _effect_on(single, pair.verdict.readout)
     if _copies(single.verdict.motifs[0], pair) >= 2:
-        return (v.cooperativity or 0) * v.effect >= (config.subsumed - 1) * alone
+        return _interaction(pair) >= (config.subsumed - 1) * alone
     return v.effect >= config.subsumed * alone
 
 
