@@ -70,20 +70,21 @@ def reference_motifs(release: str = REFERENCE_RELEASE) -> tuple[np.ndarray, ...]
     return tuple(ppm for _, ppm in jaspar_motifs(release).values())
 
 
-def _tomtom(queries: list[np.ndarray], targets: list[np.ndarray], n_jobs: int) -> tuple[np.ndarray, ...]:
+def _tomtom(queries: list[np.ndarray], targets: list[np.ndarray], n_jobs: int,
+            both_strands: bool = True) -> tuple[np.ndarray, ...]:
     from memelite import tomtom
 
     long_query = max(q.shape[1] for q in queries) > LONG_QUERY_BP
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         p, _, offset, overlap, strand = tomtom(queries, targets, n_cache=10 if long_query else 100,
-                                               reverse_complement=True, n_jobs=n_jobs)
+                                               reverse_complement=both_strands, n_jobs=n_jobs)
     return p, offset, overlap, strand
 
 
 def compare(queries: list[np.ndarray], targets: list[np.ndarray], *, padding: tuple[np.ndarray, ...] | None = None,
-            n_jobs: int = -1, chunk: int = 2000) -> Comparison:
-    """TOMTOM of every query against every target, both strands, with a padded background.
+            n_jobs: int = -1, chunk: int = 2000, both_strands: bool = True) -> Comparison:
+    """TOMTOM of every query against every target, both strands (or the forward one), with a padded background.
 
     Parameters
     ----------
@@ -95,6 +96,8 @@ def compare(queries: list[np.ndarray], targets: list[np.ndarray], *, padding: tu
         numba threads (-1: all).
     chunk : int
         Queries per TOMTOM call; queries are sorted by length so long ones share the small scratchpad.
+    both_strands : bool
+        False: each target only as given (its forward strand).
 
     Returns
     -------
@@ -111,7 +114,7 @@ def compare(queries: list[np.ndarray], targets: list[np.ndarray], *, padding: tu
     for start in range(0, n_q, chunk):
         rows = order[start:start + chunk]
         p, offset, overlap, strand = _tomtom([np.asarray(queries[i], dtype=np.float64) for i in rows],
-                                             all_targets, n_jobs)
+                                             all_targets, n_jobs, both_strands)
         result.p[rows] = p[:, :n_t]
         result.offset[rows] = offset[:, :n_t].astype(np.int64)
         result.overlap[rows] = overlap[:, :n_t].astype(np.int64)
@@ -189,6 +192,28 @@ def bh_qvalues(p: np.ndarray, n_comparisons: int | None = None) -> np.ndarray:
 def is_informative(ppm: np.ndarray, min_columns: int = 3, min_bits: float = 1.0) -> bool:
     """Whether a (4, w) PPM has at least ``min_columns`` columns of at least ``min_bits`` bits."""
     return int(informative_columns(ppm, min_bits).sum()) >= min_columns
+
+
+#: TOMTOM p below which a motif aligned to its own reverse complement (forward strand only) is palindromic
+PALINDROME_P = 1e-3
+
+
+def palindromic(ppms: list[np.ndarray]) -> np.ndarray:
+    """Whether each (4, w) PPM reads alike on both strands: TOMTOM aligns it to its own reverse complement,
+    forward strand only, at p < :data:`PALINDROME_P` over all its columns but one at most (a FOX read as
+    ``GTGTATACA``, CEBP's ``TTGCGCAA``). Such a motif has no strand of its own: two copies of it read
+    alike in every orientation.
+
+    Returns
+    -------
+    np.ndarray, bool, shape (len(ppms),)
+    """
+    if not ppms:
+        return np.zeros(0, dtype=bool)
+    cmp = compare(list(ppms), [np.ascontiguousarray(p[::-1, ::-1]) for p in ppms], both_strands=False)
+    widths = np.array([p.shape[1] for p in ppms])
+    own = np.arange(len(ppms))
+    return (cmp.p[own, own] < PALINDROME_P) & (cmp.overlap[own, own] >= widths - 1)
 
 
 def similar_pairs(ppms: list[np.ndarray], q_threshold: float, min_overlap: float = 0.5,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..annotation import Annotation, NetworkMotif
-from ..motifs.similarity import aligned_columns, compare
+from ..motifs.similarity import aligned_columns, compare, palindromic
 
 #: TOMTOM p-value below which a unit aligned wholly inside a longer motif is a site of it
 FRAGMENT_P = 1e-3
@@ -83,11 +83,16 @@ class Units:
         with the units in order.
     folded : dict of str -> str
         Motif -> the unit it is folded into, with the reason ('fragment of G3', 'longer copy of G2').
+    similar : dict of str -> set of str
+        Unit -> the other units TOMTOM aligns it to.
+    palindromic : set of str
+        Units that read alike on both strands (:func:`~neuronmotif.motifs.similarity.palindromic`).
     """
 
     composites: dict[str, list[Site]] = field(default_factory=dict)
     folded: dict[str, str] = field(default_factory=dict)
     similar: dict[str, set[str]] = field(default_factory=dict)
+    palindromic: set[str] = field(default_factory=set)
 
     def parts(self, motif: str) -> list[str]:
         """The units a network motif stands for: itself, the unit it is folded into, or its sites."""
@@ -140,7 +145,8 @@ def decompose(annotation: Annotation, cuts: dict[str, list[Site]] | None = None)
     * otherwise the motif is a unit of its own.
 
     Motifs in ``cuts`` (:func:`~neuronmotif.rules.sites.cut_known_sites`) are composites of their pieces.
-    Units that TOMTOM aligns at p < :data:`SIMILAR_P` over half the shorter are **similar**.
+    Units that TOMTOM aligns at p < :data:`SIMILAR_P` over half the shorter are **similar**; a unit that
+    reads alike on both strands is **palindromic**.
     """
     names = {g.name: _name(annotation, g) for g in annotation.network}
     by_name = {g.name: g for g in annotation.network}
@@ -176,6 +182,8 @@ def decompose(annotation: Annotation, cuts: dict[str, list[Site]] | None = None)
             units = [u for u in units if u.name != inner.name]
         units.append(motif)
     out.similar = _similar(units)
+    out.palindromic = {u.name for u, yes in zip(units, palindromic([u.representative.ppm for u in units]),
+                                                 strict=True) if yes}
     return out
 
 

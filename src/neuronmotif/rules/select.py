@@ -73,7 +73,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
             rule.reason = f"acts through the pair {outer.label}"
     kept = [r for r in candidates if not r.reason]
     rejected = [r for r in candidates if r.reason]
-    kept = _one_per_orientation(kept, rejected)
+    kept = _one_per_orientation(kept, rejected, units)
     kept.sort(key=lambda r: (-r.verdict.effect, r.label))
     rules: list[Rule] = []
     displaced: list[Rule] = []  # ranked rules a better-named repeat or part took the place of
@@ -207,6 +207,12 @@ def _repeats(rule: Rule, ranked: list[Rule], units: Units) -> Rule | None:
             if all(units.alike(a, b) and sa == sb for (a, sa), (b, sb) in zip(mine, reading, strict=True)):
                 return other
     return None
+
+
+def _palindromic_copy(rule: Rule, units: Units) -> str | None:
+    """The motif of a homotypic pair of a motif that reads alike on both strands (None otherwise)."""
+    motifs = rule.verdict.motifs
+    return motifs[0] if len(motifs) == 2 and motifs[0] == motifs[1] and motifs[0] in units.palindromic else None
 
 
 #: another order or strand of the same motifs is a rule of its own when its effect is at least this share
@@ -344,13 +350,18 @@ def _subsumed_by(single: Rule, pairs: list[Rule], config: RulesConfig) -> Rule |
     return None
 
 
-def _one_per_orientation(kept: list[Rule], rejected: list[Rule]) -> list[Rule]:
-    """Of an arrangement and its reverse complement, keep the stronger (the other joins ``rejected``)."""
+def _one_per_orientation(kept: list[Rule], rejected: list[Rule], units: Units) -> list[Rule]:
+    """Of an arrangement and its reverse complement, keep the stronger (the other joins ``rejected``); of
+    the pairs of two copies of a palindromic unit, one (:func:`_palindromic_lead`)."""
     best: dict[tuple, Rule] = {}
+    palindromes: dict[str, list[Rule]] = {}
     for rule in kept:
         v = rule.verdict
         if len(v.motifs) != 2:
             best[("single", v.motifs[0])] = rule
+            continue
+        if (motif := _palindromic_copy(rule, units)) is not None:
+            palindromes.setdefault(motif, []).append(rule)
             continue
         key = (v.motifs[0], v.strands[0], v.motifs[1], v.strands[1])
         cls = canonical(key)
@@ -362,4 +373,23 @@ def _one_per_orientation(kept: list[Rule], rejected: list[Rule]) -> list[Rule]:
             best[cls].reason = "reverse complement of a stronger arrangement"
             rejected.append(best[cls])
         best[cls] = rule
+    for motif, group in palindromes.items():
+        lead = _palindromic_lead(group)
+        best[("palindromic", motif)] = lead
+        for rule in group:
+            if rule is not lead:
+                name = f"{lead.names[0]} ({motif})" if lead.names[0] else motif
+                rule.reason = (f"another orientation of {lead.label}: {name} reads alike on both strands, so two "
+                               "copies of it read alike in every orientation")
+                rejected.append(rule)
     return list(best.values())
+
+
+def _palindromic_lead(group: list[Rule]) -> Rule:
+    """The one pair of two copies of a palindromic unit that is reported: its strands carry no information,
+    so the pair is written as a tandem (both copies on one strand) whenever a tandem reading has at least
+    :data:`ARRANGEMENT_SHARE` of the strongest reading's effect; else the strongest reading."""
+    strongest = max(group, key=lambda r: (r.verdict.effect, r.label))
+    tandems = [r for r in group if r.verdict.strands[0] == r.verdict.strands[1]
+               and _alternative(r, strongest)]
+    return max(tandems, key=lambda r: (r.verdict.effect, r.label)) if tandems else strongest
