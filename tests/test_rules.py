@@ -502,6 +502,24 @@ def test_a_motif_or_its_own_homotypic_pair_is_the_rule_as_the_pair_needs_both_co
     assert labels == ["FOXA2(-) -[-2 bp]- FOXA2(+)"]
     assert rejected[0].reason.startswith("acts through the pair")
 
+    # seed 0 of bd10-A: a CEBP site (5.8 alone) beside a similar half site (AATTGC, 0.8 alone, named Dlx2):
+    # 9.3 together, 4.0 of it needing both, was rule 1; planted was CEBPB alone
+    site = Rule(Verdict(("G2",), ("+",), "output 0", 5.84, 1e-30, driven={"output 0": 5.84}), ("CEBPE",), None,
+                1e-30, [(5, 1)], "CEBPE(+)")
+    half = Rule(Verdict(("G19",), ("+",), "output 0", 0.80, 1e-6, driven={"output 0": 0.80}), ("Dlx2",), None,
+                1e-6, [(6, 8)], "Dlx2(+)")
+    verdict = Verdict(("G2", "G19"), ("+", "+"), "output 0", 9.25, 1e-20, (-1, -1), -1, 0.435, {"output 0": 4.0})
+    pair = Rule(verdict, ("CEBPE", "Dlx2"), (3, 3), 1e-20, [(6, 8)], "CEBPE(+) -[3 bp]- Dlx2(+)", core_gap=2)
+    ppms = {"G2": jaspar_motif(CEBPB)[1], "G19": jaspar_motif(CEBPB)[1][:, 4:]}
+    for similar, expected in ((False, ["CEBPE(+) -[3 bp]- Dlx2(+)"]), (True, ["CEBPE(+)"])):
+        units = Units(similar={"G2": {"G19"}, "G19": {"G2"}} if similar else {})
+        for r in (site, half, pair):
+            r.reason, r.rank, r.shown_by = "", 0, None
+        rules, rejected = select_rules([site, half, pair], RulesConfig(), units, ppms, Counter())
+        assert [r.label for r in rules] == expected
+    assert pair.reason.startswith("two similar motifs (CEBPE(+), Dlx2(+)) that mostly add up: what needs both "
+                                  "(4.02) is under CEBPE(+) alone (5.84)")
+
 
 def test_a_named_site_stands_for_an_unnamed_stronger_pair_of_its_pieces():
     """On seed 1 of basset-B the planted CTCF (named, 6.7 alone) was set aside as a weaker part of an

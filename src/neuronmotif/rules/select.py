@@ -57,9 +57,9 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
         elif (single := _stronger_alone(rule, alone)) is not None:
             rule.reason = (f"answers less than {single.label} alone ({v.effect:.2f} against "
                            f"{_effect_on(single, v.readout):.2f}): the partner only makes up for a weaker placement")
-        elif (single := _copy_alone(rule, alone)) is not None and not _acts_through(single, rule, config):
-            rule.reason = (f"two copies of {single.label} that mostly add up: what needs both "
-                           f"({_interaction(rule):.2f}) is under one copy alone ({_effect_on(single, v.readout):.2f})")
+        elif (single := _stronger_motif_alone(rule, alone)) is not None and \
+                not _needs_both(rule, single, _interaction_bar(rule, units, config)):
+            rule.reason = _mostly_one_motif(rule, single, units, config)
     hybrids = [r for r in pairs if is_hybrid(r, config) and not r.whole_sites]
     for rule in pairs:
         if not rule.reason and (site := _one_site_instead(rule, hybrids)) is not None:
@@ -314,11 +314,53 @@ def _stronger_alone(pair: Rule, alone: dict[str, Rule]) -> Rule | None:
     return max(stronger, key=lambda r: _effect_on(r, readout)) if stronger else None
 
 
-def _copy_alone(pair: Rule, alone: dict[str, Rule]) -> Rule | None:
-    """The single-motif hypothesis of a homotypic pair's motif (None for two different motifs, or when that
-    motif was not measured alone)."""
+#: a pair of two different motifs is a rule only when the part of its response that needs both is at least this
+#: share of its stronger motif's effect alone (else that motif is the rule, and the partner a modifier of it)
+MIN_INTERACTION_SHARE = 0.5
+
+
+def _stronger_motif_alone(pair: Rule, alone: dict[str, Rule]) -> Rule | None:
+    """Of the pair's motifs measured alone, the one that answers most on the pair's readout (None when
+    neither was measured alone)."""
+    measured = [alone[m] for m in dict.fromkeys(pair.verdict.motifs) if m in alone]
+    return max(measured, key=lambda r: _effect_on(r, pair.verdict.readout)) if measured else None
+
+
+def _interaction_bar(pair: Rule, units: Units, config: RulesConfig) -> float:
+    """How much of its stronger motif's effect alone a pair's interaction must reach to be a rule.
+
+    Two copies of one motif, or of two similar motifs (a CEBP site beside a CEBP half site), that merely
+    add up answer twice one copy, so their interaction must reach ``subsumed - 1`` times one copy alone
+    (:func:`_acts_through`, the same test the other way round). Two different motifs:
+    :data:`MIN_INTERACTION_SHARE`, as a rule under half of a stronger one is minor."""
     first, second = pair.verdict.motifs
-    return alone.get(first) if first == second else None
+    return config.subsumed - 1 if units.alike(first, second) else MIN_INTERACTION_SHARE
+
+
+def _needs_both(pair: Rule, single: Rule, bar: float) -> bool:
+    """Whether the pair's interaction (the part of its response that needs both motifs) is at least ``bar``
+    times ``single``'s effect alone on the pair's readout."""
+    return _interaction(pair) >= bar * _effect_on(single, pair.verdict.readout)
+
+
+def _mostly_one_motif(pair: Rule, single: Rule, units: Units, config: RulesConfig) -> str:
+    """The reason a pair that does not need both its motifs (:func:`_needs_both`) is not a rule."""
+    first, second = pair.verdict.motifs
+    if first == second:
+        what = f"two copies of {single.label} that mostly add up"
+    elif units.alike(first, second):
+        what = f"two similar motifs ({_motif_label(pair, 0)}, {_motif_label(pair, 1)}) that mostly add up"
+    else:
+        what = f"mostly {single.label} with a modifier"
+    bar = _interaction_bar(pair, units, config)
+    share = "" if bar == 1 else f"{bar:g} of "
+    return (f"{what}: what needs both ({_interaction(pair):.2f}) is under {share}{single.label} alone "
+            f"({_effect_on(single, pair.verdict.readout):.2f})")
+
+
+def _motif_label(rule: Rule, i: int) -> str:
+    """How labels write the rule's ``i``-th motif: its known name (else its id) and strand."""
+    return f"{rule.names[i] or rule.verdict.motifs[i]}({rule.verdict.strands[i]})"
 
 
 def _acts_through(single: Rule, pair: Rule, config: RulesConfig) -> bool:
@@ -332,10 +374,9 @@ def _acts_through(single: Rule, pair: Rule, config: RulesConfig) -> bool:
     whether a homotypic pair is a rule at all: one of the two (the motif, or its pair) is reported, never
     both (two CEBP sites whose second copy adds less than one site alone are the CEBP rule, twice).
     """
-    v, alone = pair.verdict, _effect_on(single, pair.verdict.readout)
     if _copies(single.verdict.motifs[0], pair) >= 2:
-        return _interaction(pair) >= (config.subsumed - 1) * alone
-    return v.effect >= config.subsumed * alone
+        return _needs_both(pair, single, config.subsumed - 1)
+    return pair.verdict.effect >= config.subsumed * _effect_on(single, pair.verdict.readout)
 
 
 def _subsumed_by(single: Rule, pairs: list[Rule], config: RulesConfig) -> Rule | None:
