@@ -497,7 +497,8 @@ def test_a_motif_or_its_own_homotypic_pair_is_the_rule_as_the_pair_needs_both_co
 
     labels, rejected = case("CEBPB", 5.7, 12.2, 0.27)
     assert labels == ["CEBPB(-)"]
-    assert rejected[0].reason.startswith("two copies of CEBPB(-) that mostly add up: what needs both (3.29)")
+    assert rejected[0].reason.startswith("two copies of CEBPB that mostly add up: what needs both (3.29) is "
+                                         "under CEBPB(-) alone (5.70)")
     labels, rejected = case("FOXA2", 1.5, 4.9, 0.56)
     assert labels == ["FOXA2(-) -[-2 bp]- FOXA2(+)"]
     assert rejected[0].reason.startswith("acts through the pair")
@@ -658,12 +659,12 @@ def test_pairs_of_a_palindromic_motif_are_one_rule_written_as_a_tandem():
     assert palindromic([cebpb, fox_read_as_palindrome, foxa2, jaspar_motif("MA0139.2")[1]]).tolist() == \
         [True, True, False, False]
 
-    def rules_for(ppm: np.ndarray) -> tuple[list[str], list[Rule]]:
+    def rules_for(ppm: np.ndarray, readouts: tuple[str, ...] = ("output 1",) * 3) -> tuple[list[str], list[Rule]]:
         units = Units(palindromic={"G1"} if palindromic([ppm])[0] else set())
         pairs = []
         readings = ((("+", "+"), 4.74, (3, 5)), (("-", "+"), 4.86, (3, 5)), (("+", "-"), 4.67, (4, 7)))
-        for strands, effect, gap in readings:
-            verdict = Verdict(("G1", "G1"), strands, "output 1", effect, 1e-28, gap, gap[0], 0.6, {"output 1": 2.8})
+        for (strands, effect, gap), readout in zip(readings, readouts, strict=True):
+            verdict = Verdict(("G1", "G1"), strands, readout, effect, 1e-28, gap, gap[0], 0.6, {readout: 2.8})
             label = f"FOXA2({strands[0]}) -[{gap[0]}-{gap[1]} bp]- FOXA2({strands[1]})"
             pairs.append(Rule(verdict, ("FOXA2", "FOXA2"), None, 1e-28, [(3, 4)], label, core_gap=gap[0]))
         rules, rejected = select_rules(pairs, RulesConfig(), units, {"G1": ppm}, Counter())
@@ -671,7 +672,46 @@ def test_pairs_of_a_palindromic_motif_are_one_rule_written_as_a_tandem():
 
     labels, rejected = rules_for(fox_read_as_palindrome)
     assert labels == ["FOXA2(+) -[3-5 bp]- FOXA2(+)"]
-    assert all(r.reason.startswith("another orientation of FOXA2(+) -[3-5 bp]- FOXA2(+): FOXA2 (G1) reads alike")
-               for r in rejected)
+    assert all(r.reason.startswith("another orientation of R1 (FOXA2(+) -[3-5 bp]- FOXA2(+)): FOXA2 (G1) reads "
+                                   "alike") for r in rejected)
     labels, _ = rules_for(foxa2)
     assert len(labels) == 3
+    labels, _ = rules_for(fox_read_as_palindrome, readouts=("output 1", "output 2", "output 1"))
+    assert labels == ["FOXA2(-) -[3-5 bp]- FOXA2(+)", "FOXA2(+) -[3-5 bp]- FOXA2(+)"]  # one per output
+
+
+def test_a_site_beside_a_flank_it_likes_is_the_site_not_a_spacing_rule():
+    """On seed 1 of bd10-A the planted lone CEBPB was reported only inside `G56(+) -[0 bp]- CEBPE(-)`: an
+    unnamed half site (0.3 alone) abutting CEBPE (5.7 alone) answered 7.8, 2.6 of it needing both. What
+    the pair adds by its arrangement is under half of what CEBPE does alone: CEBPE is the rule. The
+    planted SOX2-POU5F1 pair of seed 0 bd10-B (8.1 together, 5.4 needing both, SOX2 3.1 alone) stays a
+    rule and SOX2 acts through it."""
+    from collections import Counter
+
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.hypotheses import Units
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.select import select_rules
+    from neuronmotif.rules.verdicts import Verdict
+
+    def single(motif: str, name: str, effect: float) -> Rule:
+        return Rule(Verdict((motif,), ("-",), "output 0", effect, 1e-20, driven={"output 0": effect}), (name,), None,
+                    1e-20, [(6, 1)], f"{name or motif}(-)")
+
+    def pair(motifs: tuple[str, str], names: tuple[str, str], effect: float, cooperativity: float) -> Rule:
+        verdict = Verdict(motifs, ("+", "-"), "output 0", effect, 1e-18, (0, 0), 0, cooperativity, {"output 0": 2.6})
+        label = f"{names[0] or motifs[0]}(+) -[0 bp]- {names[1] or motifs[1]}(-)"
+        return Rule(verdict, names, None, 1e-18, [(7, 9)], label, core_gap=1)
+
+    ppms = {"G2": jaspar_motif(CEBPB)[1], "G56": jaspar_motif(CEBPB)[1][:, :6], "G4": jaspar_motif("MA0143.5")[1],
+            "G7": jaspar_motif("MA1115.2")[1]}
+    flank = pair(("G56", "G2"), ("", "CEBPE"), 7.80, 0.336)
+    rules, rejected = select_rules([single("G56", "", 0.31), single("G2", "CEBPE", 5.74), flank], RulesConfig(),
+                                   Units(), ppms, Counter())
+    assert [r.label for r in rules] == ["CEBPE(-)"]
+    assert flank.reason == ("mostly CEBPE(-) with a modifier: what needs both (2.62) is under half of CEBPE(-) "
+                            "alone (5.74)")
+    sox_oct = pair(("G4", "G7"), ("SOX2", "POU5F1"), 8.12, 0.67)
+    rules, rejected = select_rules([single("G4", "SOX2", 3.13), sox_oct], RulesConfig(), Units(), ppms, Counter())
+    assert [r.label for r in rules] == ["SOX2(+) -[0 bp]- POU5F1(-)"]
+    assert rejected[0].reason.startswith("acts through the pair")

@@ -204,6 +204,11 @@ def palindromic(ppms: list[np.ndarray]) -> np.ndarray:
     ``GTGTATACA``, CEBP's ``TTGCGCAA``). Such a motif has no strand of its own: two copies of it read
     alike in every orientation.
 
+    Parameters
+    ----------
+    ppms : list of np.ndarray, each (4, w)
+        PPMs with rows A, C, G, T.
+
     Returns
     -------
     np.ndarray, bool, shape (len(ppms),)

@@ -37,6 +37,11 @@ class RulesConfig:
     min_share : float
         A rule is reported when its effect is at least this share of the strongest rule's effect on the
         same readout (the same model output); weaker ones are listed as minor.
+    min_interaction_share : float
+        A pair of two different motifs is a rule only when its interaction is at least this share of its
+        stronger motif's effect alone on the pair's readout; else that motif is the rule, and the partner
+        a modifier of it (a site beside a flank it likes). Two copies of one motif, or of two similar
+        motifs, must reach ``subsumed - 1`` times one copy alone instead.
     subsumed : float
         A single motif is not a rule of its own when a pair that holds it has at least this many times
         its effect on the readout it drives most (it acts through the pair).
@@ -64,6 +69,7 @@ class RulesConfig:
     half_max: float = 0.5
     min_cooperativity: float = 0.25
     min_share: float = 0.5
+    min_interaction_share: float = 0.5
     subsumed: float = 2.0
     flank: int = 2
     scan_budget: int = 60_000
@@ -80,6 +86,7 @@ class RulesConfig:
         check_range("RulesConfig", "full_scans", self.full_scans, low=1)
         check_range("RulesConfig", "q_max", self.q_max, low=0, high=1)
         check_range("RulesConfig", "half_max", self.half_max, low=0, high=1)
+        check_range("RulesConfig", "min_interaction_share", self.min_interaction_share, low=0)
         check_range("RulesConfig", "scan_budget", self.scan_budget, low=1000)
 
     def parameters(self) -> dict:

@@ -1,12 +1,13 @@
 """Which measured hypotheses are the network's rules, and in which order (see :mod:`~neuronmotif.rules.build`).
 
-Rejected hypotheses keep the reason: not significant, one hybrid site, motifs that merely add up, two copies
-of one motif whose second copy adds less than one copy alone, a pair answering less than one of its motifs
-alone, a single motif acting through a pair, the reverse complement of a stronger arrangement, minor
-(under ``min_share`` of the strongest rule on the same output), an arrangement the CRMs hardly hold when the
-model answers one they hold nearly alike, a repeat with similar motifs, a weaker part or variant of a
-stronger rule, or (pairs) one site read two ways. A better-named repeat or part can take a stronger rule's
-place.
+Rejected hypotheses keep the reason: not significant, one hybrid site, motifs that merely add up, a pair
+answering less than one of its motifs alone, a pair whose interaction is under half of its stronger motif
+alone (one copy alone for two copies or two similar motifs: that motif is the rule), a single motif acting
+through a pair, the reverse complement of a stronger arrangement, another orientation of a palindromic
+motif's pair, minor (under ``min_share`` of the strongest rule on the same output), an arrangement the
+CRMs hardly hold when the model answers one they hold nearly alike, a repeat with similar motifs, a weaker
+part or variant of a stronger rule, or (pairs) one site read two ways. A better-named repeat or part can
+take a stronger rule's place.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
     support = support or Counter()
     pairs = [r for r in candidates if len(r.verdict.motifs) == 2]
     singles = [r for r in candidates if len(r.verdict.motifs) == 1]
-    alone = {r.verdict.motifs[0]: r for r in singles}
+    alone = {r.verdict.motifs[0]: r for r in singles if r.q_value < config.q_max and r.verdict.effect > 0}
     for rule in pairs:
         v = rule.verdict
         if rule.q_value >= config.q_max or v.effect <= 0:
@@ -53,12 +54,13 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
         elif rule.core_gap < 0 and not rule.whole_sites:
             rule.reason = f"the two motifs overlap by {-rule.core_gap} bp at the peak: one hybrid site, not a pair"
         elif (v.cooperativity or 0) < config.min_cooperativity:
-            rule.reason = f"the two motifs add up (cooperativity {v.cooperativity:.2f})"
-        elif (single := _stronger_alone(rule, alone)) is not None:
+            rule.reason = f"the two motifs add up (cooperativity {v.cooperativity or 0:.2f})"
+        elif (single := _stronger_motif_alone(rule, alone)) is None:
+            continue
+        elif _effect_on(single, v.readout) > v.effect:
             rule.reason = (f"answers less than {single.label} alone ({v.effect:.2f} against "
                            f"{_effect_on(single, v.readout):.2f}): the partner only makes up for a weaker placement")
-        elif (single := _stronger_motif_alone(rule, alone)) is not None and \
-                not _needs_both(rule, single, _interaction_bar(rule, units, config)):
+        elif not _needs_both(rule, single, _interaction_bar(rule, units, config)):
             rule.reason = _mostly_one_motif(rule, single, units, config)
     hybrids = [r for r in pairs if is_hybrid(r, config) and not r.whole_sites]
     for rule in pairs:
@@ -99,6 +101,9 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
             continue
         rule.rank = len(rules) + 1
         rules.append(rule)
+    for rule in rejected:
+        if rule.reason == ANOTHER_ORIENTATION:
+            rule.reason = _another_orientation(rule)
     rejected.sort(key=lambda r: (-r.verdict.effect, r.label))
     return rules, rejected
 
@@ -303,22 +308,6 @@ def _effect_on(single: Rule, readout: str) -> float:
     return v.effect if v.readout == readout else v.driven.get(readout, 0.0)
 
 
-def _stronger_alone(pair: Rule, alone: dict[str, Rule]) -> Rule | None:
-    """One of the pair's motifs that, measured alone (at the places the neurons accept, with its flanks),
-    answers more on the pair's readout than the pair together. The pair's interaction is then measured
-    against a weaker reading of that motif, and the partner only makes up for it (an unnamed flank of a
-    Sox-Oct piece read as a FOX site overlapping it): no spacing rule the user would gain from."""
-    readout = pair.verdict.readout
-    stronger = [alone[m] for m in set(pair.verdict.motifs)
-                if m in alone and _effect_on(alone[m], readout) > pair.verdict.effect]
-    return max(stronger, key=lambda r: _effect_on(r, readout)) if stronger else None
-
-
-#: a pair of two different motifs is a rule only when the part of its response that needs both is at least this
-#: share of its stronger motif's effect alone (else that motif is the rule, and the partner a modifier of it)
-MIN_INTERACTION_SHARE = 0.5
-
-
 def _stronger_motif_alone(pair: Rule, alone: dict[str, Rule]) -> Rule | None:
     """Of the pair's motifs measured alone, the one that answers most on the pair's readout (None when
     neither was measured alone)."""
@@ -331,10 +320,10 @@ def _interaction_bar(pair: Rule, units: Units, config: RulesConfig) -> float:
 
     Two copies of one motif, or of two similar motifs (a CEBP site beside a CEBP half site), that merely
     add up answer twice one copy, so their interaction must reach ``subsumed - 1`` times one copy alone
-    (:func:`_acts_through`, the same test the other way round). Two different motifs:
-    :data:`MIN_INTERACTION_SHARE`, as a rule under half of a stronger one is minor."""
+    (for two copies of one motif this is :func:`_acts_through` the other way round: the motif or its
+    pair is reported, never both). Two different motifs: ``min_interaction_share``."""
     first, second = pair.verdict.motifs
-    return config.subsumed - 1 if units.alike(first, second) else MIN_INTERACTION_SHARE
+    return config.subsumed - 1 if units.alike(first, second) else config.min_interaction_share
 
 
 def _needs_both(pair: Rule, single: Rule, bar: float) -> bool:
@@ -347,13 +336,13 @@ def _mostly_one_motif(pair: Rule, single: Rule, units: Units, config: RulesConfi
     """The reason a pair that does not need both its motifs (:func:`_needs_both`) is not a rule."""
     first, second = pair.verdict.motifs
     if first == second:
-        what = f"two copies of {single.label} that mostly add up"
+        what = f"two copies of {single.names[0] or first} that mostly add up"
     elif units.alike(first, second):
         what = f"two similar motifs ({_motif_label(pair, 0)}, {_motif_label(pair, 1)}) that mostly add up"
     else:
         what = f"mostly {single.label} with a modifier"
     bar = _interaction_bar(pair, units, config)
-    share = "" if bar == 1 else f"{bar:g} of "
+    share = {1.0: "", 0.5: "half of "}.get(bar, f"{bar:g} of ")
     return (f"{what}: what needs both ({_interaction(pair):.2f}) is under {share}{single.label} alone "
             f"({_effect_on(single, pair.verdict.readout):.2f})")
 
@@ -372,7 +361,7 @@ def _acts_through(single: Rule, pair: Rule, config: RulesConfig) -> bool:
     ``subsumed - 1`` times the motif's effect: the same excess over the motif alone that one copy asks,
     with the second copy's own share not counted as excess. The same test decides, the other way round,
     whether a homotypic pair is a rule at all: one of the two (the motif, or its pair) is reported, never
-    both (two CEBP sites whose second copy adds less than one site alone are the CEBP rule, twice).
+    both (two CEBP sites whose part needing both copies is under one site alone are the CEBP rule, twice).
     """
     if _copies(single.verdict.motifs[0], pair) >= 2:
         return _needs_both(pair, single, config.subsumed - 1)
@@ -395,14 +384,14 @@ def _one_per_orientation(kept: list[Rule], rejected: list[Rule], units: Units) -
     """Of an arrangement and its reverse complement, keep the stronger (the other joins ``rejected``); of
     the pairs of two copies of a palindromic unit, one (:func:`_palindromic_lead`)."""
     best: dict[tuple, Rule] = {}
-    palindromes: dict[str, list[Rule]] = {}
+    palindromes: dict[tuple[str, str], list[Rule]] = {}
     for rule in kept:
         v = rule.verdict
         if len(v.motifs) != 2:
             best[("single", v.motifs[0])] = rule
             continue
         if (motif := _palindromic_copy(rule, units)) is not None:
-            palindromes.setdefault(motif, []).append(rule)
+            palindromes.setdefault((v.readout, motif), []).append(rule)
             continue
         key = (v.motifs[0], v.strands[0], v.motifs[1], v.strands[1])
         cls = canonical(key)
@@ -414,16 +403,26 @@ def _one_per_orientation(kept: list[Rule], rejected: list[Rule], units: Units) -
             best[cls].reason = "reverse complement of a stronger arrangement"
             rejected.append(best[cls])
         best[cls] = rule
-    for motif, group in palindromes.items():
+    for (readout, motif), group in palindromes.items():
         lead = _palindromic_lead(group)
-        best[("palindromic", motif)] = lead
+        best[("palindromic", readout, motif)] = lead
         for rule in group:
             if rule is not lead:
-                name = f"{lead.names[0]} ({motif})" if lead.names[0] else motif
-                rule.reason = (f"another orientation of {lead.label}: {name} reads alike on both strands, so two "
-                               "copies of it read alike in every orientation")
+                rule.reason, rule.shown_by = ANOTHER_ORIENTATION, lead
                 rejected.append(rule)
     return list(best.values())
+
+
+#: placeholder reason of a palindromic pair's other orientations until the rule they give way to is ranked
+ANOTHER_ORIENTATION = "another orientation"
+
+
+def _another_orientation(rule: Rule) -> str:
+    """The reason of a palindromic unit's pair that gave way to another orientation (``rule.shown_by``)."""
+    lead, motif = rule.shown_by, rule.verdict.motifs[0]
+    name = f"{lead.names[0]} ({motif})" if lead.names[0] else motif
+    return (f"another orientation of {_cited(lead)}: {name} reads alike on both strands, so two copies of it "
+            "read alike in every orientation")
 
 
 def _palindromic_lead(group: list[Rule]) -> Rule:
