@@ -715,3 +715,33 @@ def test_a_site_beside_a_flank_it_likes_is_the_site_not_a_spacing_rule():
     rules, rejected = select_rules([single("G4", "SOX2", 3.13), sox_oct], RulesConfig(), Units(), ppms, Counter())
     assert [r.label for r in rules] == ["SOX2(+) -[0 bp]- POU5F1(-)"]
     assert rejected[0].reason.startswith("acts through the pair")
+
+
+def test_two_assembled_readings_of_one_site_are_one_rule():
+    """On seed 0 of bd10-A two CEBP half sites were each assembled into a whole CEBP site after the units
+    were compared (AATTGCGCAATT named CEBPE, TTTTGTTGCGCAACAAAA named CEBPG): two rules for one planted
+    CEBPB. Assembled motifs join the units' similarity, so the weaker repeats the stronger."""
+    from collections import Counter
+
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.hypotheses import Units, include_assembled
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.select import select_rules
+    from neuronmotif.rules.verdicts import Verdict
+
+    def site(consensus: str) -> np.ndarray:
+        return np.eye(4)[:, ["ACGT".index(b) for b in consensus]] * 0.88 + 0.03
+
+    ppms = {"G1": site("GGTCAAGGTCA"), "G85": site("AATTGCGCAATT"), "G86": site("TTTTGTTGCGCAACAAAA")}
+    units = Units()
+    include_assembled(units, ppms, ["G85", "G86"])
+    assert units.alike("G85", "G86") and not units.alike("G1", "G85")
+
+    def single(motif: str, name: str, effect: float) -> Rule:
+        return Rule(Verdict((motif,), ("-",), "output 0", effect, 1e-20, driven={"output 0": effect}), (name,), None,
+                    1e-20, [(8, 3)], f"{name}(-)")
+
+    rules, rejected = select_rules([single("G86", "CEBPG", 6.5), single("G85", "CEBPE", 5.8)], RulesConfig(), units,
+                                   ppms, Counter())
+    assert [r.label for r in rules] == ["CEBPG(-)"]
+    assert rejected[0].reason.startswith("repeats R1 (CEBPG(-))")

@@ -46,7 +46,7 @@ from ..ppm import informative_columns
 from ..versions import versions
 from .assemble import assemble_hybrids
 from .config import RulesConfig
-from .hypotheses import decompose, holders, pair_hypotheses
+from .hypotheses import decompose, holders, include_assembled, pair_hypotheses
 from .orientation import arrangement_support, canonical
 from .rule import Rule, RuleSet
 from .select import select_rules
@@ -272,6 +272,7 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     candidates, assembled = assemble_hybrids(candidates, ppms, {g.name: g.first_layer for g in annotation.network},
                                              db, config, annotation.config.match_q)
     ppms.update({a.name: a.ppm for a in assembled})
+    include_assembled(units, ppms, [a.name for a in assembled])
     for name, verdict in motif_verdicts.items():
         held = {f"L{layer}_N{n}" for layer, n in holders(by_id[name])}
         status[name] = "verified" if held & set(verdict.driven) else "not verified: inserted alone it moves none " \

@@ -181,10 +181,32 @@ def decompose(annotation: Annotation, cuts: dict[str, list[Site]] | None = None)
             out.folded[inner.name] = f"shorter copy of {motif.name}"
             units = [u for u in units if u.name != inner.name]
         units.append(motif)
-    out.similar = _similar(units)
-    out.palindromic = {u.name for u, yes in zip(units, palindromic([u.representative.ppm for u in units]),
-                                                 strict=True) if yes}
+    ppms = {u.name: u.representative.ppm for u in units}
+    out.similar = similar_units(ppms)
+    out.palindromic = {name for name, yes in zip(ppms, palindromic(list(ppms.values())), strict=True) if yes}
     return out
+
+
+def include_assembled(units: Units, ppms: dict[str, np.ndarray], assembled: list[str]) -> None:
+    """Make motifs assembled after decomposition (:mod:`~neuronmotif.rules.assemble`) units: similar to the
+    units TOMTOM aligns them to (two assembled readings of one CEBP site are alike), and palindromic
+    where they are.
+
+    Parameters
+    ----------
+    units : Units
+        Updated in place.
+    ppms : dict of str -> np.ndarray (4, w)
+        Every network motif's PPM and the assembled ones'.
+    assembled : list of str
+        Ids of the assembled motifs.
+    """
+    if not assembled:
+        return
+    names = [n for n in ppms if n not in units.folded and n not in units.composites]
+    units.similar = similar_units({n: ppms[n] for n in names})
+    units.palindromic |= {n for n, yes in zip(assembled, palindromic([ppms[n] for n in assembled]), strict=True)
+                          if yes}
 
 
 def _support(annotation: Annotation, motif: NetworkMotif) -> tuple[int, float]:
@@ -204,15 +226,18 @@ def _named_at_site(annotation: Annotation, motif: NetworkMotif, site: Site, unit
     return 2 * overlap >= min(width, end - start)
 
 
-def _similar(units: list[NetworkMotif]) -> dict[str, set[str]]:
-    if len(units) < 2:
+def similar_units(ppms: dict[str, np.ndarray]) -> dict[str, set[str]]:
+    """Unit id -> the other units TOMTOM aligns it to at p < :data:`SIMILAR_P` over half the shorter
+    (either way round). ``ppms``: unit id -> (4, w) PPM."""
+    if len(ppms) < 2:
         return {}
-    cmp = compare([u.representative.ppm for u in units], [u.representative.ppm for u in units])
-    widths = np.array([u.representative.width for u in units])
+    names, matrices = list(ppms), list(ppms.values())
+    cmp = compare(matrices, matrices)
+    widths = np.array([m.shape[1] for m in matrices])
     shorter = np.minimum(widths[:, None], widths[None, :])
     hit = (cmp.p < SIMILAR_P) & (2 * cmp.overlap >= shorter)
     hit = hit | hit.T
-    return {u.name: {units[j].name for j in np.flatnonzero(hit[i]) if j != i} for i, u in enumerate(units)}
+    return {name: {names[j] for j in np.flatnonzero(hit[i]) if j != i} for i, name in enumerate(names)}
 
 
 def _name(annotation: Annotation, motif: NetworkMotif) -> str:
