@@ -5,6 +5,7 @@
 * :mod:`~neuronmotif.rules.verdicts` - effects, spacing ranges, cooperativity and tests;
 * :mod:`~neuronmotif.rules.build` - :func:`find_rules`: hypotheses to verdicts to rules;
 * :mod:`~neuronmotif.rules.select` - which verdicts are rules, and their rank;
+* :mod:`~neuronmotif.rules.alone` - a pair against its motifs alone: which of the two is the rule;
 * :mod:`~neuronmotif.rules.rule` - :class:`Rule` and :class:`RuleSet`;
 * :mod:`~neuronmotif.rules.backgrounds` - backgrounds from a user's FASTA;
 * :mod:`~neuronmotif.rules.files` - ``rules.tsv``, ``rules.json`` and the verified view of ``motifs.tsv``.

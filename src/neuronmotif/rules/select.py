@@ -17,6 +17,15 @@ from collections import Counter
 import numpy as np
 
 from ..motifs.similarity import compare
+from .alone import (
+    copies,
+    effect_on,
+    interaction_bar,
+    mostly_one_motif,
+    needs_both,
+    stronger_motif_alone,
+    subsumed_by,
+)
 from .config import RulesConfig
 from .hypotheses import Units
 from .orientation import canonical, share
@@ -55,13 +64,13 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
             rule.reason = f"the two motifs overlap by {-rule.core_gap} bp at the peak: one hybrid site, not a pair"
         elif (v.cooperativity or 0) < config.min_cooperativity:
             rule.reason = f"the two motifs add up (cooperativity {v.cooperativity or 0:.2f})"
-        elif (single := _stronger_motif_alone(rule, alone)) is None:
+        elif (single := stronger_motif_alone(rule, alone)) is None:
             continue
-        elif _effect_on(single, v.readout) > v.effect:
+        elif effect_on(single, v.readout) > v.effect:
             rule.reason = (f"answers less than {single.label} alone ({v.effect:.2f} against "
-                           f"{_effect_on(single, v.readout):.2f}): the partner only makes up for a weaker placement")
-        elif not _needs_both(rule, single, _interaction_bar(rule, units, config)):
-            rule.reason = _mostly_one_motif(rule, single, units, config)
+                           f"{effect_on(single, v.readout):.2f}): the partner only makes up for a weaker placement")
+        elif not needs_both(rule, single, interaction_bar(rule, units, config)):
+            rule.reason = mostly_one_motif(rule, single, units, config)
     hybrids = [r for r in pairs if is_hybrid(r, config) and not r.whole_sites]
     for rule in pairs:
         if not rule.reason and (site := _one_site_instead(rule, hybrids)) is not None:
@@ -71,7 +80,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
     for rule in singles:
         if rule.q_value >= config.q_max or rule.verdict.effect <= 0:
             rule.reason = _insignificant(rule)
-        elif (outer := _subsumed_by(rule, passed, config)) is not None:
+        elif (outer := subsumed_by(rule, passed, config)) is not None:
             rule.reason = f"acts through the pair {outer.label}"
     kept = [r for r in candidates if not r.reason]
     rejected = [r for r in candidates if r.reason]
@@ -184,7 +193,7 @@ def _part_of(rule: Rule, ranked: list[Rule], ppms: dict[str, np.ndarray], units:
     alone = rule.verdict.motifs[0] if len(rule.verdict.motifs) == 1 else None
     others = [r for r in ranked if r.verdict.readout == rule.verdict.readout
               and not (_same_motifs(rule, r, units) and _alternative(rule, r))
-              and not (alone is not None and _copies(alone, r) >= 2)]
+              and not (alone is not None and copies(alone, r) >= 2)]
     if not others:
         return None
     targets = [arrangement_ppm(r.verdict, ppms) for r in others]
@@ -283,101 +292,13 @@ def _one_site_instead(pair: Rule, hybrids: list[Rule]) -> Rule | None:
     return None
 
 
-def _copies(motif: str, rule: Rule) -> int:
-    """How many of the rule's motifs are ``motif`` itself."""
-    return rule.verdict.motifs.count(motif)
-
-
 def _strongest_other(rule: Rule, kept: list[Rule]) -> float:
     """The strongest effect on the rule's readout among ``kept``, leaving out, for a single motif, the pairs
     made of two copies of it: two sites of one motif answer about twice one site by adding up, so the
     motif's own homotypic pair is no bar to it (it would always make the motif look minor)."""
     motif = rule.verdict.motifs[0] if len(rule.verdict.motifs) == 1 else None
     return max(r.verdict.effect for r in kept if r.verdict.readout == rule.verdict.readout
-               and (motif is None or _copies(motif, r) < 2))
-
-
-def _interaction(pair: Rule) -> float:
-    """The part of the pair's response at its peak that needs both motifs (readout units)."""
-    return (pair.verdict.cooperativity or 0) * pair.verdict.effect
-
-
-def _effect_on(single: Rule, readout: str) -> float:
-    """The single motif's effect on ``readout`` (0 where it does not drive it significantly)."""
-    v = single.verdict
-    return v.effect if v.readout == readout else v.driven.get(readout, 0.0)
-
-
-def _stronger_motif_alone(pair: Rule, alone: dict[str, Rule]) -> Rule | None:
-    """Of the pair's motifs measured alone, the one that answers most on the pair's readout (None when
-    neither was measured alone)."""
-    measured = [alone[m] for m in dict.fromkeys(pair.verdict.motifs) if m in alone]
-    return max(measured, key=lambda r: _effect_on(r, pair.verdict.readout)) if measured else None
-
-
-def _interaction_bar(pair: Rule, units: Units, config: RulesConfig) -> float:
-    """How much of its stronger motif's effect alone a pair's interaction must reach to be a rule.
-
-    Two copies of one motif, or of two similar motifs (a CEBP site beside a CEBP half site), that merely
-    add up answer twice one copy, so their interaction must reach ``subsumed - 1`` times one copy alone
-    (for two copies of one motif this is :func:`_acts_through` the other way round: the motif or its
-    pair is reported, never both). Two different motifs: ``min_interaction_share``."""
-    first, second = pair.verdict.motifs
-    return config.subsumed - 1 if units.alike(first, second) else config.min_interaction_share
-
-
-def _needs_both(pair: Rule, single: Rule, bar: float) -> bool:
-    """Whether the pair's interaction (the part of its response that needs both motifs) is at least ``bar``
-    times ``single``'s effect alone on the pair's readout."""
-    return _interaction(pair) >= bar * _effect_on(single, pair.verdict.readout)
-
-
-def _mostly_one_motif(pair: Rule, single: Rule, units: Units, config: RulesConfig) -> str:
-    """The reason a pair that does not need both its motifs (:func:`_needs_both`) is not a rule."""
-    first, second = pair.verdict.motifs
-    if first == second:
-        what = f"two copies of {single.names[0] or first} that mostly add up"
-    elif units.alike(first, second):
-        what = f"two similar motifs ({_motif_label(pair, 0)}, {_motif_label(pair, 1)}) that mostly add up"
-    else:
-        what = f"mostly {single.label} with a modifier"
-    bar = _interaction_bar(pair, units, config)
-    share = {1.0: "", 0.5: "half of "}.get(bar, f"{bar:g} of ")
-    return (f"{what}: what needs both ({_interaction(pair):.2f}) is under {share}{single.label} alone "
-            f"({_effect_on(single, pair.verdict.readout):.2f})")
-
-
-def _motif_label(rule: Rule, i: int) -> str:
-    """How labels write the rule's ``i``-th motif: its known name (else its id) and strand."""
-    return f"{rule.names[i] or rule.verdict.motifs[i]}({rule.verdict.strands[i]})"
-
-
-def _acts_through(single: Rule, pair: Rule, config: RulesConfig) -> bool:
-    """Whether ``single`` acts through ``pair`` (which holds its motif), on the pair's readout.
-
-    With one copy in the pair: the pair's effect is at least ``subsumed`` times the motif's. With two copies
-    (a homotypic pair) that bar is no test, since two sites that merely add up give twice one site; there
-    the pair's interaction (the part of its response that needs both copies) must be at least
-    ``subsumed - 1`` times the motif's effect: the same excess over the motif alone that one copy asks,
-    with the second copy's own share not counted as excess. The same test decides, the other way round,
-    whether a homotypic pair is a rule at all: one of the two (the motif, or its pair) is reported, never
-    both (two CEBP sites whose part needing both copies is under one site alone are the CEBP rule, twice).
-    """
-    if _copies(single.verdict.motifs[0], pair) >= 2:
-        return _needs_both(pair, single, config.subsumed - 1)
-    return pair.verdict.effect >= config.subsumed * _effect_on(single, pair.verdict.readout)
-
-
-def _subsumed_by(single: Rule, pairs: list[Rule], config: RulesConfig) -> Rule | None:
-    """The strongest significant cooperative pair holding the single motif that it acts through
-    (:func:`_acts_through`), if any."""
-    motif = single.verdict.motifs[0]
-    for pair in sorted(pairs, key=lambda r: -r.verdict.effect):
-        v = pair.verdict
-        if (motif in v.motifs and pair.q_value < config.q_max and (v.cooperativity or 0) >= config.min_cooperativity
-                and v.readout == single.verdict.readout and _acts_through(single, pair, config)):
-            return pair
-    return None
+               and (motif is None or copies(motif, r) < 2))
 
 
 def _one_per_orientation(kept: list[Rule], rejected: list[Rule], units: Units) -> list[Rule]:
