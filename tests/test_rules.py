@@ -745,3 +745,23 @@ def test_two_assembled_readings_of_one_site_are_one_rule():
                                    ppms, Counter())
     assert [r.label for r in rules] == ["CEBPG(-)"]
     assert rejected[0].reason.startswith("repeats R1 (CEBPG(-))")
+
+
+def test_an_unnamed_long_motif_of_two_known_halves_is_cut_into_them():
+    """A deep CRM segment can span a whole pair and match no known motif over its length (the two halves
+    dilute each other). When its best match, however weak, and the informative stretch beside it each
+    match a known motif on their own, the motif is cut there. A half that matches nothing keeps the
+    motif whole."""
+    from neuronmotif.motifs import load_motif_db
+    from neuronmotif.rules.sites import _known_halves
+
+    db = load_motif_db("JASPAR2024")
+    sox2, cebpb = jaspar_motif("MA0143.5")[1], jaspar_motif(CEBPB)[1]
+    pair = np.concatenate([sox2, np.full((4, 1), 0.25), cebpb], axis=1)  # 7 + 1 + 10 columns
+    noise = np.eye(4)[:, [0, 3, 3, 0, 1, 1, 0, 3, 0, 3]] * 0.7 + 0.075  # ATTACCATAT, no known motif
+    lone = np.concatenate([sox2, np.full((4, 1), 0.25), noise], axis=1)
+    cut = _known_halves({"G3": pair, "G4": lone}, db, 0.05)
+    assert set(cut) == {"G3"}
+    assert [m.target_name for _, _, m in cut["G3"]] == ["SOX2", "CEBPB"]
+    assert cut["G3"][0][0] == 0 and cut["G3"][0][1] in (6, 7)  # SOX2's informative columns
+    assert cut["G3"][1][:2] == (8, 18)

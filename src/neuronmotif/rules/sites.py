@@ -1,14 +1,15 @@
 """Sites side by side: a long network motif whose known match covers only part of it is a composite.
 
 A deep neuron's CRM segment can span a whole pair (SOX2 and POU5F1 one base apart read as one 22-bp
-motif), and its best known match then names only one half. :func:`cut_known_sites` finds the known
-motifs inside every long network motif (the best match, then again with its columns masked, up to
-:data:`MAX_SITES`); the informative stretches left beside them (at least
-:data:`~neuronmotif.rules.hypotheses.MIN_UNIT_WIDTH` columns, three of them of 1 bit) are sites too,
-unnamed. When a motif holds two or more sites, each is cut out as a network motif of its own and the
-long motif is read as their composite (:func:`~neuronmotif.rules.hypotheses.decompose`): the model is
-then asked about the pair at every gap, order and strand, like any other, and decides whether the
-long motif is one site or two.
+motif), and its best known match then names only one half, or, the halves diluting each other, nothing.
+:func:`cut_known_sites` finds the known motifs inside every long network motif (the best match, then
+again with its columns masked, up to :data:`MAX_SITES`); the informative stretches left beside them (at
+least :data:`~neuronmotif.rules.hypotheses.MIN_UNIT_WIDTH` columns, three of them of 1 bit) are sites
+too, unnamed. A long unnamed motif is cut only when its best match, however weak, and every stretch
+beside it match known motifs on their own. When a motif holds two or more sites, each is cut out as a
+network motif of its own and the long motif is read as their composite
+(:func:`~neuronmotif.rules.hypotheses.decompose`): the model is then asked about the pair at every gap,
+order and strand, like any other, and decides whether the long motif is one site or two.
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ def _site(match: Match, width: int) -> tuple[int, int]:
 
 def known_sites(annotation: Annotation, db: MotifDatabase,
                 match_q: float) -> dict[str, list[tuple[int, int, Match | None]]]:
-    """Network motif id -> its sites ``(start, end, known match or None)`` in column order, for every named
-    motif at least twice :data:`~neuronmotif.rules.hypotheses.MIN_UNIT_WIDTH` wide that holds two or more.
+    """Network motif id -> its sites ``(start, end, known match or None)`` in column order, for every motif
+    at least twice :data:`~neuronmotif.rules.hypotheses.MIN_UNIT_WIDTH` wide that holds two or more.
 
-    The known sites are the best match and the matches found with the earlier sites' columns masked
-    (uniform), each covering at least ``MIN_UNIT_WIDTH`` columns; the unnamed sites are the informative
-    stretches between and beside them.
+    In a named motif the known sites are the best match and the matches found with the earlier sites'
+    columns masked (uniform), each covering at least ``MIN_UNIT_WIDTH`` columns; the unnamed sites are the
+    informative stretches between and beside them. An unnamed motif is cut only into known sites, each
+    matched on its own (:func:`_known_halves`).
     """
     wide = {g.name: g for g in annotation.network if g.representative.width >= 2 * MIN_UNIT_WIDTH
             and annotation.best_match(g.representative) is not None}
@@ -69,6 +71,37 @@ def known_sites(annotation: Annotation, db: MotifDatabase,
         sites = sites + [(s, e, None) for s, e in _leftovers(wide[name].representative.ppm, sites)]
         if len(sites) >= 2:
             out[name] = sorted(sites, key=lambda site: site[0])
+    unnamed = {g.name: g.representative.ppm for g in annotation.network
+               if g.representative.width >= 2 * MIN_UNIT_WIDTH and annotation.best_match(g.representative) is None}
+    out.update(_known_halves(unnamed, db, match_q))
+    return out
+
+
+def _known_halves(ppms: dict[str, np.ndarray], db: MotifDatabase,
+                  match_q: float) -> dict[str, list[tuple[int, int, Match]]]:
+    """Unnamed motif id -> its two or more known sites, for unnamed long motifs that are two known motifs
+    side by side (a Sox-Oct pair read as one 13-bp motif: neither half's columns leave the other a match
+    over the whole). The best known match, however weak, proposes one site; it and each informative
+    stretch beside it (:func:`_leftovers`) are cut out and matched on their own, and the motif is cut
+    only when every piece then matches a known motif at q < ``match_q``. Matches are in the motif's frame.
+    """
+    proposed = match_known(ppms, db, 1.0, top=1)
+    windows: dict[str, list[tuple[int, int]]] = {}
+    for name, best in proposed.items():
+        if not best:
+            continue
+        start, end = _site(best[0], ppms[name].shape[1])
+        site = [(start, end, None)]
+        if end - start >= MIN_UNIT_WIDTH and (beside := _leftovers(ppms[name], site)):
+            windows[name] = sorted([(start, end)] + beside)
+    crops = {f"{name}:{k}": ppms[name][:, s:e] for name, cut in windows.items() for k, (s, e) in enumerate(cut)}
+    matched = match_known(crops, db, match_q, top=1) if crops else {}
+    out: dict[str, list[tuple[int, int, Match]]] = {}
+    for name, cut in windows.items():
+        found = [matched[f"{name}:{k}"] for k in range(len(cut))]
+        if all(found):
+            out[name] = [(s, e, replace(m[0], query=name, offset=m[0].offset - s))
+                         for (s, e), m in zip(cut, found, strict=True)]
     return out
 
 
