@@ -204,7 +204,18 @@ def include_assembled(units: Units, ppms: dict[str, np.ndarray], assembled: list
     if not assembled:
         return
     names = [n for n in ppms if n not in units.folded and n not in units.composites]
-    units.similar = similar_units({n: ppms[n] for n in names})
+    # only the assembled motifs' rows and columns: the units were compared in decompose
+    rows = compare([ppms[n] for n in assembled], [ppms[n] for n in names])
+    columns = compare([ppms[n] for n in names], [ppms[n] for n in assembled])
+    widths = np.array([ppms[n].shape[1] for n in names])
+    for i, new in enumerate(assembled):
+        shorter = np.minimum(ppms[new].shape[1], widths)
+        hit = ((rows.p[i] < SIMILAR_P) & (2 * rows.overlap[i] >= shorter)
+               | (columns.p[:, i] < SIMILAR_P) & (2 * columns.overlap[:, i] >= shorter))
+        for j in np.flatnonzero(hit):
+            if names[j] != new:
+                units.similar.setdefault(new, set()).add(names[j])
+                units.similar.setdefault(names[j], set()).add(new)
     units.palindromic |= {n for n, yes in zip(assembled, palindromic([ppms[n] for n in assembled]), strict=True)
                           if yes}
 
