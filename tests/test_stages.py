@@ -38,8 +38,10 @@ def acgt_detector() -> nn.Module:
     return nn.Sequential(conv1, nn.ReLU(), nn.MaxPool1d(2), conv2)
 
 
-def test_demixing_separates_the_two_pooled_offsets_into_exact_crms():
+@pytest.mark.parametrize("kmeans", ["scikit-learn (CPU)", "torch (GPU, run here on the CPU)"])
+def test_demixing_separates_the_two_pooled_offsets_into_exact_crms(kmeans, monkeypatch):
     """Golden CRMs, known by construction: ACGT at column 0 or at column 1, every other column uniform."""
+    monkeypatch.setattr("neuronmotif.demix.clusters_on_device", lambda model: kmeans.startswith("torch"))
     dna = DNAModel(acgt_detector())
     assert dna.layer(2).rf == 9 and dna.layer(2).pool_below == 2
     tokens, acts = enumerate_exhaustive(dna, 2, [0], SamplingConfig(), seed=0)[0]

@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from .errors import check_range
+from .kmeans import weighted_kmeans
 from .model import DNAModel
 from .ppm import CRM, activation_weighted_ppm, consensus_activations
 from .sequences import one_hot
@@ -93,6 +94,11 @@ class DemixConfig:
         check("eval_batch", self.eval_batch, 1)
 
 
+def clusters_on_device(model: DNAModel) -> bool:
+    """Whether demixing keeps the feature maps on the model's device and runs k-means there (a GPU)."""
+    return torch.device(model.device).type != "cpu"
+
+
 class _StageFeatures:
     """Flattened feature maps (N, D) of the pooling stages below a layer, for all of a neuron's sequences.
 
@@ -103,7 +109,8 @@ class _StageFeatures:
 
     def __init__(self, model: DNAModel, levels: list[int], tokens: np.ndarray, config: DemixConfig,
                  rng: np.random.Generator):
-        chunks: dict[int, list[np.ndarray]] = {level: [] for level in levels}
+        chunks: dict[int, list] = {level: [] for level in levels}
+        on_device = clusters_on_device(model)
         projections: dict[int, torch.Tensor] = {}
         batch = model.batch_size(max(levels), config.eval_batch, length=tokens.shape[1])
         with torch.no_grad():
@@ -117,10 +124,11 @@ class _StageFeatures:
                             projections[level] = torch.as_tensor(g / np.sqrt(config.max_features),
                                                                  dtype=torch.float32, device=flat.device)
                         flat = flat @ projections[level]
-                    chunks[level].append(flat.cpu().numpy())
-        self._maps = {level: np.concatenate(parts) for level, parts in chunks.items()}
+                    chunks[level].append(flat if on_device else flat.cpu().numpy())
+        join = torch.cat if on_device else np.concatenate
+        self._maps = {level: join(parts) for level, parts in chunks.items()}
 
-    def __getitem__(self, level: int) -> np.ndarray:
+    def __getitem__(self, level: int) -> np.ndarray | torch.Tensor:
         return self._maps[level]
 
 
@@ -129,8 +137,14 @@ def _pooling_stages(model: DNAModel, layer: int) -> list[int]:
     return [level for level in range(layer - 1, 0, -1) if model.layer(level).pool_after > 1]
 
 
-def _weighted_kmeans(features: np.ndarray, weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+def _weighted_kmeans(features: np.ndarray | torch.Tensor, weights: np.ndarray, k: int,
+                     rng: np.random.Generator) -> np.ndarray:
     """Labels (N,) of activation-weighted k-means (3 seeded k-means++ restarts) on all the rows.
+
+    Rows held on a GPU (the model's device) are clustered there by ``kmeans.weighted_kmeans``, all
+    restarts at once; rows on the CPU by scikit-learn. On 2 CPU cores the torch version is no faster
+    than scikit-learn's Elkan (equal time and inertia on the demo2 design's 114 fits, BENCHMARKS.md,
+    session 16), so CPU runs keep scikit-learn and their results.
 
     Fitting the centres on a subset (uniform, or drawn in proportion to the weights) and assigning
     every row was 20% faster on the demo2 design but moved its CTCF pair rule off on one seed in two
@@ -138,6 +152,8 @@ def _weighted_kmeans(features: np.ndarray, weights: np.ndarray, k: int, rng: np.
     inequality skipping distances that cannot change a label: the same iterations and labels (the CRMs
     of 8 demo layer-3 neurons were identical), 14% less demixing time (BENCHMARKS.md, session 11).
     """
+    if isinstance(features, torch.Tensor):
+        return weighted_kmeans(features, weights, k, rng)
     from sklearn.cluster import KMeans  # scikit-learn loads rich and more: import it only when clustering
 
     km = KMeans(n_clusters=k, n_init=3, random_state=int(rng.integers(2**31)), algorithm="elkan")
