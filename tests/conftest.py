@@ -26,6 +26,8 @@ sys.path.insert(0, str(TESTS))  # helpers
 sys.path.insert(0, str(TESTS.parent / "benchmarks"))  # nmbench: the benchmark's zoo, scoring and baseline
 
 torch.set_num_threads(int(os.environ.get("NEURONMOTIF_TEST_THREADS", "2")))
+# the CLI commands run in-process here keep these threads, however busy the machine is while they start
+os.environ["NEURONMOTIF_THREADS"] = str(torch.get_num_threads())
 
 KLF1, ESRRB, CEBPB, FOXA2 = "MA0493.3", "MA0141.4", "MA0466.4", "MA0047.4"
 #: training seeds of the models whose recovered grammar is tested (each seed must pass)

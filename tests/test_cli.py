@@ -1,14 +1,18 @@
 """The command line: describe, bad input with one clear sentence each, resume after a kill."""
 
 import json
+import multiprocessing
+import os
 import subprocess
 import sys
 import time
 
+import pytest
 import torch
 
 from helpers.cli import TOY, assert_user_error, invoke
 from neuronmotif.errors import NeuronMotifError
+from neuronmotif.runconfig import count_idle, cpu_times
 
 FAST = ["--population", "1000", "--max-iter", "80", "--max-samples", "20000", "--quiet"]
 
@@ -238,3 +242,50 @@ def test_a_conv_that_reads_another_input_is_refused_by_name():
         assert "other input(s) (scale)" in str(exc) and "read the DNA alone" in str(exc)
     else:
         raise AssertionError("a conv layer that reads another input was accepted")
+
+
+def _spin(core: int, stop) -> None:
+    os.sched_setaffinity(0, {core})
+    while not stop.is_set():
+        pass
+
+
+def test_idle_cores_are_whole_cores_read_from_proc_stat(tmp_path):
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  10 0 10 100 5 0 0 0 0 0\ncpu0 5 0 5 50 0 0 0 0 0 0\ncpu1 5 0 5 50 5 0 0 0 0 0\nintr 1 2\n")
+    assert cpu_times(stat) == {0: (50, 60), 1: (55, 65)}  # idle + iowait, all ticks
+    before = {0: (0, 0), 1: (0, 0), 2: (0, 0)}
+    assert count_idle(before, {0: (100, 100), 1: (0, 100), 2: (100, 100)}, [0, 1, 2]) == 2  # one busy core
+    assert count_idle(before, {0: (50, 100), 1: (50, 100), 2: (100, 100)}, [0, 1, 2]) == 2  # two half busy
+    assert count_idle(before, {0: (60, 100), 1: (0, 100), 2: (100, 100)}, [0, 1, 2]) == 1  # 1.6 idle: one core
+    assert count_idle(before, {0: (0, 100), 1: (0, 100), 2: (0, 100)}, [0, 1, 2]) == 1  # never below one
+    assert count_idle(before, {0: (0, 100), 1: (0, 100), 2: (100, 100)}, [2]) == 1  # only the usable cores
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two usable cores")
+def test_a_run_beside_busy_cores_takes_the_idle_ones_and_says_so(weights, monkeypatch):
+    monkeypatch.delenv("NEURONMOTIF_THREADS")
+    threads, cores = torch.get_num_threads(), sorted(os.sched_getaffinity(0))
+    stop = multiprocessing.Event()
+    spinners = [multiprocessing.Process(target=_spin, args=(core, stop)) for core in cores[1:]]
+    try:
+        for p in spinners:
+            p.start()
+        time.sleep(0.5)
+        result = invoke("describe", f"{TOY}:FunctionalCNN", "--weights", weights)
+        used = torch.get_num_threads()
+    finally:
+        stop.set()
+        for p in spinners:
+            p.join()
+        torch.set_num_threads(threads)
+    assert result.exit_code == 0, result.output
+    assert f"{len(cores) - 1} of {len(cores)} cores are busy: using 1 thread" in result.output
+    assert used == 1
+
+
+def test_a_bad_thread_count_in_the_environment_is_refused(weights, monkeypatch):
+    monkeypatch.setenv("NEURONMOTIF_THREADS", "two")
+    assert_user_error(invoke("describe", f"{TOY}:FunctionalCNN", "--weights", weights),
+                      "NEURONMOTIF_THREADS", "'two'", "number of CPU threads")
+

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .cliparams import LayerSettings, PerLayerType, parse_other_inputs
+from .cliparams import LayerSettings, PerLayerType, choose_threads, parse_other_inputs
 from .errors import NeuronMotifError
 from .store import NeuronResult
 
@@ -50,7 +50,8 @@ def _model_options(fn: Callable, required: bool = True) -> Callable:
                      help="The model's channel order of the four bases (DeepSEA-family models: AGCT)."),
         click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1 or mps."),
         click.option("--threads", type=click.IntRange(1, 1024), default=None,
-                     help="CPU threads for torch, numpy and TOMTOM (default: all cores; set it on a shared machine)."),
+                     help="CPU threads for torch, numpy and TOMTOM (default: $NEURONMOTIF_THREADS, else the cores "
+                          "idle at the start)."),
         click.option("--other-input", "other_input", multiple=True, metavar="NAME=VALUE",
                      help="Value of a model input after the DNA (e.g. features=0, or features=f.npy for one "
                           "sample's array); repeatable. Default: zeros where the shape is declared (Keras)."),
@@ -77,13 +78,15 @@ def _optional_model_options(fn: Callable) -> Callable:
     return _model_options(fn, required=False)
 
 
-def _load_model(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads,
-                other_input=()):
-    from .model.loading import load_model
-    from .runconfig import limit_threads
+def _set_threads(threads: int | None) -> None:
+    message = choose_threads(threads)
+    if message:
+        _log(message)
 
-    if threads is not None:
-        limit_threads(threads)
+
+def _load_model(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, other_input=()):
+    from .model.loading import load_model
+
     return load_model(model, weights=weights, model_kwargs=model_kwargs, keras_config=keras_config,
                       alphabet=alphabet, input_layout=input_layout, device=device,
                       other_inputs=parse_other_inputs(other_input))
@@ -116,8 +119,8 @@ def describe(model, weights, model_kwargs, keras_config, input_layout, alphabet,
     Example:
       neuronmotif describe model.py:MyCNN --weights w.pt
     """
-    dna = _load_model(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads,
-                      other_input)
+    _set_threads(threads)
+    dna = _load_model(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, other_input)
     table = Table(title=f"{model}: {len(dna.layers)} conv layers")
     for col in ("layer", "module", "in", "out", "kernel", "pool after", "pool below", "RF (bp)", "activation"):
         table.add_column(col)
@@ -203,8 +206,8 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
     from .segment import SegmentConfig
 
     db = load_motif_db(motif_db)
-    dna = _load_model(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, threads,
-                      other_input)
+    _set_threads(threads)
+    dna = _load_model(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, other_input)
     chosen = parse_layers(layers, len(dna.layers))
     settings = LayerSettings({
         "sampling.max_samples": ("--max-samples", max_samples), "sampling.population": ("--population", population),
@@ -252,14 +255,12 @@ def grammar(out, model, weights, model_kwargs, keras_config, input_layout, alpha
     from .annotate import AnnotateConfig, annotate
     from .pipeline import verify_rules
     from .report import write_report
-    from .runconfig import limit_threads
     from .segment import SegmentConfig
     from .store import RunDirectory
 
-    if threads is not None:
-        limit_threads(threads)
+    _set_threads(threads)
     store = RunDirectory(out)
-    dna = _load_model(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, None,
+    dna = _load_model(model, weights, model_kwargs, keras_config, input_layout, alphabet, device,
                       other_input) if model else None
     if dna is not None and store.manifest().get("model_fingerprint") not in (None, dna.fingerprint()):
         raise NeuronMotifError(f"{model} is not the model that made '{out}' (its weights differ from the "
@@ -309,6 +310,7 @@ def demo(out, seed, overwrite, quiet) -> None:
     from .datasets.demo import DEMO_GRAMMARS, run_demo, summary_rows
     from .report import REPORT_NAME
 
+    _set_threads(None)
     console.print("[bold]neuronmotif demo[/]: " + "; ".join(
         f"{g.name} ({' '.join(g.motifs)})" for g in DEMO_GRAMMARS))
     results, annotation, found, rows, aurocs = run_demo(out, seed=seed, overwrite=overwrite, progress=not quiet,

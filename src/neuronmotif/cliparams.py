@@ -1,10 +1,17 @@
-"""Command-line values that can differ per layer: ``--motif-nb 2``, ``--motif-nb 5=2``, ``--max-iter 100,5=300``."""
+"""Command-line values: those that can differ per layer (``--motif-nb 2``, ``--motif-nb 5=2``, ``--max-iter
+100,5=300``), the model's other inputs and the thread count."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import click
+
+from .errors import NeuronMotifError
+
+#: the environment variable that sets --threads when the option is not given
+THREADS_VARIABLE = "NEURONMOTIF_THREADS"
 
 
 @dataclass(frozen=True)
@@ -88,3 +95,30 @@ def parse_other_inputs(items: tuple[str, ...]) -> dict[str, object]:
             except (ValueError, OSError) as exc:
                 raise NeuronMotifError(f"--other-input {item!r}: cannot read {text} as .npy ({exc}).") from exc
     return found
+
+
+def choose_threads(threads: int | None) -> str | None:
+    """Limit the CPU threads to ``--threads``, else to $NEURONMOTIF_THREADS, else to the cores idle now when
+    a neighbour keeps some busy; returns what to tell the user (None when every core is used quietly)."""
+    from .runconfig import idle_cores, limit_threads
+
+    if threads is None and os.environ.get(THREADS_VARIABLE):
+        threads = _threads_from_environment()
+    message = None
+    if threads is None:
+        idle, usable = idle_cores()
+        if idle == usable:
+            return None
+        message = (f"{usable - idle} of {usable} cores are busy: using {idle} thread{'s' * (idle > 1)} "
+                   "(--threads N to choose; the count is recorded in run.json)")
+        threads = idle
+    limit_threads(threads)
+    return message
+
+
+def _threads_from_environment() -> int:
+    value = os.environ[THREADS_VARIABLE]
+    if not value.isdigit() or int(value) < 1:
+        raise NeuronMotifError(f"${THREADS_VARIABLE} is {value!r}: set it to a number of CPU threads (1 or more), "
+                               "or unset it to use the cores that are idle.")
+    return int(value)

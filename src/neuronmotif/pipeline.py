@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .annotate import AnnotateConfig, Annotation, annotate
 from .cluster import ClusterConfig, DaskBatches, batch_runner
@@ -128,7 +129,8 @@ def run(model: DNAModel, out: str | Path | None = None, *, layers: Sequence[int]
         store.prepare({"versions": versions(), "seed": config.seed, "parameters": config.parameters(),
                        "model_fingerprint": model.fingerprint(), "model_source": source,
                        "alphabet": model.alphabet, "input_layout": model.input_layout,
-                       "model_layers": model.describe(), "layers": layers, "device": str(model.device)},
+                       "model_layers": model.describe(), "layers": layers, "device": str(model.device),
+                       "threads": torch.get_num_threads()},
                       overwrite=overwrite)
         with batch_runner(cluster) as runner:
             results = _run_layers(model, store, layers, config, console, progress, runner)

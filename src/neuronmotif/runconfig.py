@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 
 import torch
 
@@ -81,7 +84,6 @@ def limit_threads(n: int) -> None:
     from threadpoolctl import threadpool_limits
 
     check_range("limit_threads", "n", n, 1)
-    torch.set_num_threads(n)
     import sklearn.cluster  # noqa: F401 - loads its OpenMP runtime now: threadpoolctl limits only loaded pools
 
     threadpool_limits(n)
@@ -91,6 +93,56 @@ def limit_threads(n: int) -> None:
         numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     except ImportError:  # pragma: no cover - memelite brings numba
         pass
+    torch.set_num_threads(n)  # last: numba's set_num_threads reset torch's count to every core under pytest
+
+
+#: a core counts as idle when at least this share of it was idle while it was watched
+IDLE_SHARE = 0.8
+
+
+def cpu_times(stat: Path = Path("/proc/stat")) -> dict[int, tuple[int, int]] | None:
+    """Each core's (idle, total) clock ticks since boot, from Linux's ``/proc/stat``; None elsewhere."""
+    try:
+        lines = stat.read_text().splitlines()
+    except OSError:
+        return None
+    times = {}
+    for line in lines:
+        name, *ticks = line.split()
+        if name.startswith("cpu") and name[3:].isdigit():
+            values = [int(t) for t in ticks]
+            times[int(name[3:])] = (values[3] + (values[4] if len(values) > 4 else 0), sum(values[:8]))
+    return times
+
+
+def count_idle(before: dict[int, tuple[int, int]], after: dict[int, tuple[int, int]], cores: list[int]) -> int:
+    """How many of ``cores`` were idle between two :func:`cpu_times` readings (at least 1).
+
+    The idle shares of the cores are added up; each whole core's worth counts once it is
+    :data:`IDLE_SHARE` idle (two cores half busy are one busy core).
+    """
+    share = 0.0
+    for core in cores:
+        if core in before and core in after:
+            total = after[core][1] - before[core][1]
+            share += (after[core][0] - before[core][0]) / total if total > 0 else 1.0
+    return max(1, min(len(cores), int(share + 1.0 - IDLE_SHARE)))
+
+
+def idle_cores(seconds: float = 0.3) -> tuple[int, int]:
+    """(idle, usable): the cores this process may use that are idle now, watched for ``seconds``.
+
+    On a shared machine torch's threads fight a busy neighbour for its core: with one core of two busy,
+    2 threads took 1.6x as long as 1 (BENCHMARKS.md, session 9). Where ``/proc/stat`` is missing (not
+    Linux) every usable core counts as idle.
+    """
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+    before = cpu_times()
+    if before is None:
+        return len(cores), len(cores)
+    time.sleep(seconds)
+    after = cpu_times()
+    return (count_idle(before, after, cores) if after else len(cores)), len(cores)
 
 
 def parse_layers(text: str | None, n_layers: int) -> list[int]:
