@@ -17,7 +17,7 @@ The demo2 design (the published demo2 architecture trained on two CTCF at positi
 ``neuronmotif.datasets.positional``) is measured first, on every layer, against the published code's
 780 s for sampling and demixing it on 2 cores; ``--demo2-only`` stops after it.
 
-Usage: python benchmarks/throughput.py [--quick] [--device cpu] [--demo2-only | --skip-bd10]
+Usage: python benchmarks/throughput.py [--quick] [--device cpu] [--demo2-only | --skip-bd10] [--threads N|all|auto]
 """
 
 from __future__ import annotations
@@ -36,11 +36,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from nmbench.zoo import bd10_like  # noqa: E402
 
+from neuronmotif.cliparams import choose_threads  # noqa: E402
 from neuronmotif.datasets.demo import demo_data, demo_model  # noqa: E402
 from neuronmotif.datasets.models import train  # noqa: E402
 from neuronmotif.datasets.positional import Demo2Like, WithSigmoid, ctcf_pair_data  # noqa: E402
 from neuronmotif.model import DNAModel  # noqa: E402
 from neuronmotif.pipeline import LayerJob, RunConfig, lower_layer_motifs  # noqa: E402
+from neuronmotif.runconfig import limit_threads  # noqa: E402
 from neuronmotif.sample import SamplingConfig, genetic  # noqa: E402
 from neuronmotif.sequences import one_hot  # noqa: E402
 from neuronmotif.versions import versions  # noqa: E402
@@ -147,7 +149,14 @@ def main() -> None:
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--demo2-only", action="store_true", help="Only the demo2 design (every layer).")
     parser.add_argument("--skip-bd10", action="store_true", help="Stop after the demo2 design and the demo.")
+    parser.add_argument("--threads", default="all",
+                        help="CPU threads: a number, 'all' (torch's default) or 'auto' (the CLI's default: one "
+                             "per core idle at the start).")
     args = parser.parse_args()
+    if args.threads == "auto":
+        print(choose_threads(None) or "every core idle: torch's default threads")
+    elif args.threads != "all":
+        limit_threads(int(args.threads))
     torch.manual_seed(0)
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, device {args.device}, "
           f"{platform.platform()}")
