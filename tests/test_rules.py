@@ -12,19 +12,21 @@ import numpy as np
 import pytest
 from nmbench.rule_scoring import read_rules, score_rules
 
-from conftest import CEBPB, DEMO2_SEEDS, ESRRB, FLEXIBLE_SEEDS, FOXA2, KLF1, PAIR_SEEDS
+from conftest import CEBPB, DEMO2_SEEDS, ESRRB, FLEXIBLE_SEEDS, FOXA2, KLF1, PAIR_SEEDS, SINGLE_SEEDS, fast_config
 from helpers.cli import invoke
 from neuronmotif.annotate import annotate
 from neuronmotif.datasets.demo import planted_database
 from neuronmotif.datasets.simulate import Grammar
 from neuronmotif.model import DNAModel
 from neuronmotif.motifs import jaspar_motif
+from neuronmotif.pipeline import run
 from neuronmotif.rules import RulesConfig, find_rules
 from neuronmotif.rules.files import RULE_COLUMNS, rule_row
 from neuronmotif.rules.verdicts import gap_span
 from neuronmotif.store import read_meme, read_tsv
 
 HARD = Grammar("ESRRB-3bp-KLF1", [ESRRB, KLF1], [(3, 3)])
+ALONE = Grammar("KLF1", [KLF1])
 FLEXIBLE = Grammar("FOXA2-2to6bp-FOXA2", [FOXA2, FOXA2], [(2, 6)])
 
 
@@ -52,6 +54,19 @@ def test_hard_pair_reads_its_exact_gap_on_most_seeds(pair_runs, pair_models):
     (seed 2 on one thread keeps 75% of the peak at 4 bp and reads 3-4)."""
     exact = [seed for seed in PAIR_SEEDS if _hard_pair_rule(pair_runs, pair_models, seed)[1].spacing_ok[HARD.name]]
     assert len(exact) >= 2, f"exact 3 bp on seeds {exact} only"
+
+
+@pytest.mark.parametrize("seed", SINGLE_SEEDS)
+def test_a_motif_planted_alone_is_rule_1_by_itself(single_motif_models, tmp_path, seed):
+    """KLF1 planted alone (one copy per positive): rule 1 is KLF1 as a single-motif rule, not a pair of its
+    copies (KLF1 is a G run that repeats well), and nothing else is in the top 5."""
+    model, data = single_motif_models(seed)
+    run(DNAModel(model), tmp_path / "run", config=fast_config(), progress=False)
+    rules = read_rules(tmp_path / "run", planted_database(data))
+    found = score_rules(rules, [ALONE], top=5)
+    rule = found.found[ALONE.name]
+    assert rule is not None and rule.rank == 1, [r.label for r in rules]
+    assert not found.false_top, [r.label for r in found.false_top]
 
 
 @pytest.mark.parametrize("seed", FLEXIBLE_SEEDS)
