@@ -792,3 +792,32 @@ def test_an_unnamed_long_motif_of_two_known_halves_is_cut_into_them():
     assert [m.target_name for _, _, m in cut["G3"]] == ["SOX2", "CEBPB"]
     assert cut["G3"][0][0] == 0 and cut["G3"][0][1] in (6, 7)  # SOX2's informative columns
     assert cut["G3"][1][:2] == (8, 18)
+
+
+def test_a_pair_with_a_motif_like_neither_of_a_stronger_pairs_is_no_variant_of_it():
+    """On an AMD EPYC host pair seed 4's network held ESRRB as its half site AAGGTC: the planted pair, read as
+    AAGGTC -3 bp- G run (3.2), was dropped as 'a weaker part or variant' of two G runs (3.7), because the two
+    arrangements' matrices align on their G runs. A motif like neither of the other pair's makes another
+    grammar the model answers nearly alike: both are rules. A clearly weaker one (under 80%) still goes."""
+    from collections import Counter
+
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.hypotheses import Units
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.select import select_rules
+    from neuronmotif.rules.verdicts import Verdict
+
+    g_run = np.full((4, 10), 0.02)
+    g_run[2] = 0.94
+    half = np.full((4, 6), 0.02)
+    for column, base in enumerate("AAGGTC"):
+        half[:, column] = 0.02
+        half["ACGT".index(base), column] = 0.94
+    ppms = {"G1": g_run, "G2": half}
+    runs = Rule(Verdict(("G1", "G1"), ("+", "+"), "output 0", 3.72, 1e-14, (3, 6), 5, 0.9, {"output 0": 3.72}),
+                ("ZNF740", "ZNF740"), None, 1e-14, [(3, 2)], "ZNF740(-) -[3-6 bp]- ZNF740(-)", core_gap=5)
+    for effect, kept in ((3.2, True), (2.0, False)):
+        verdict = Verdict(("G2", "G1"), ("+", "+"), "output 0", effect, 1e-14, (3, 5), 3, 0.85, {"output 0": effect})
+        pair = Rule(verdict, ("NR2F2", "ZNF740"), None, 1e-14, [(3, 7)], "NR2F2(+) -[2-4 bp]- ZNF740(-)", core_gap=3)
+        rules, rejected = select_rules([runs, pair], RulesConfig(min_share=0.1), Units(), ppms, Counter())
+        assert ("NR2F2(+) -[2-4 bp]- ZNF740(-)" in [r.label for r in rules]) is kept, [r.reason for r in rejected]

@@ -188,11 +188,13 @@ def _part_of(rule: Rule, ranked: list[Rule], ppms: dict[str, np.ndarray], units:
     over at least 80% of the narrower of the two: a partial or variant copy, e.g. one half of a pair plus a
     flank, or the pair with a variant of one of its motifs. Two pairs of the same motifs in another order or
     on other strands, the weaker at least :data:`ARRANGEMENT_SHARE` of the stronger, are two arrangements
-    the model hardly tells apart, not parts of each other."""
+    the model hardly tells apart, not parts of each other; so are two such pairs of which one has a motif
+    like neither of the other's (a G run beside an ESRRB half site is no variant of two G runs, though
+    their matrices align on the G runs)."""
     query = arrangement_ppm(rule.verdict, ppms)
     alone = rule.verdict.motifs[0] if len(rule.verdict.motifs) == 1 else None
     others = [r for r in ranked if r.verdict.readout == rule.verdict.readout
-              and not (_same_motifs(rule, r, units) and _alternative(rule, r))
+              and not ((_same_motifs(rule, r, units) or _another_motif(rule, r, units)) and _alternative(rule, r))
               and not (alone is not None and copies(alone, r) >= 2)]
     if not others:
         return None
@@ -268,6 +270,13 @@ def _same_motifs(rule: Rule, other: Rule, units: Units) -> bool:
     mine, theirs = rule.verdict.motifs, other.verdict.motifs
     return len(mine) == len(theirs) == 2 and any(
         all(units.alike(a, b) for a, b in zip(mine, reading, strict=True)) for reading in (theirs, theirs[::-1]))
+
+
+def _another_motif(rule: Rule, other: Rule, units: Units) -> bool:
+    """Two pairs, one of which has a motif like none of the other's."""
+    mine, theirs = rule.verdict.motifs, other.verdict.motifs
+    return len(mine) == len(theirs) == 2 and (any(not any(units.alike(a, b) for b in theirs) for a in mine)
+                                              or any(not any(units.alike(b, a) for a in mine) for b in theirs))
 
 
 def _insignificant(rule: Rule) -> str:
