@@ -821,3 +821,30 @@ def test_a_pair_with_a_motif_like_neither_of_a_stronger_pairs_is_no_variant_of_i
         pair = Rule(verdict, ("NR2F2", "ZNF740"), None, 1e-14, [(3, 7)], "NR2F2(+) -[2-4 bp]- ZNF740(-)", core_gap=3)
         rules, rejected = select_rules([runs, pair], RulesConfig(min_share=0.1), Units(), ppms, Counter())
         assert ("NR2F2(+) -[2-4 bp]- ZNF740(-)" in [r.label for r in rules]) is kept, [r.reason for r in rejected]
+
+
+def test_an_unnamed_long_motif_around_a_stronger_rules_motif_is_a_longer_reading_of_it():
+    """On an AMD EPYC host demo2 seed 0's R2 was G32(+), an unnamed 59-bp motif of the last layer around one
+    CTCF core, beside R1, the CTCF pair. It is shown by R1 now. A long motif with a known name stays a rule."""
+    from collections import Counter
+
+    from nmbench.positional import CTCF
+
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.hypotheses import Units
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.select import select_rules
+    from neuronmotif.rules.verdicts import Verdict
+
+    ctcf = jaspar_motif(CTCF)[1]
+    around = np.random.default_rng(0).dirichlet(np.full(4, 2.0), size=59).T  # a 59-bp CRM stretch
+    around[:, 20:20 + ctcf.shape[1]] = ctcf
+    verdict = Verdict(("G4", "G4"), ("+", "+"), "output 0", 0.76, 1e-10, (18, 44), 29, 0.57, {"output 0": 0.76})
+    pair = Rule(verdict, ("", ""), None, 1e-10, [(5, 0)], "G4(+) -[18-44 bp]- G4(+)", core_gap=29)
+    for long, name, kept in ((around, "", False), (around, "ZNF", True)):
+        single = Rule(Verdict(("G32",), ("+",), "output 0", 0.68, 1e-9, driven={"output 0": 0.68}), (name,), None,
+                      1e-9, [(5, 0)], f"{name or 'G32'}(+)")
+        rules, rejected = select_rules([pair, single], RulesConfig(), Units(), {"G4": ctcf, "G32": long}, Counter())
+        assert (single.label in [r.label for r in rules]) is kept, (name, kept, [r.reason for r in rejected])
+        if not kept:
+            assert rejected[0].reason.startswith("an unnamed 59-bp stretch around the motif of R1")
