@@ -19,13 +19,14 @@ from neuronmotif.datasets.models import BassetLike, train
 from neuronmotif.datasets.simulate import Grammar, simulate
 from neuronmotif.demix import DemixConfig
 from neuronmotif.pipeline import RunConfig
+from neuronmotif.runconfig import limit_threads
 from neuronmotif.sample import SamplingConfig
 
 TESTS = Path(__file__).parent
 sys.path.insert(0, str(TESTS))  # helpers
 sys.path.insert(0, str(TESTS.parent / "benchmarks"))  # nmbench: the benchmark's zoo, scoring and baseline
 
-torch.set_num_threads(int(os.environ.get("NEURONMOTIF_TEST_THREADS", "2")))
+limit_threads(int(os.environ.get("NEURONMOTIF_TEST_THREADS", "2")))  # torch, BLAS/OpenMP and numba alike
 # the CLI commands run in-process here keep these threads, however busy the machine is while they start
 os.environ["NEURONMOTIF_THREADS"] = str(torch.get_num_threads())
 

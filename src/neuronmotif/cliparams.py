@@ -118,7 +118,11 @@ def choose_threads(threads: int | None) -> str | None:
 
 def _threads_from_environment() -> int:
     value = os.environ[THREADS_VARIABLE]
-    if not value.isdigit() or int(value) < 1:
+    try:
+        threads = int(value)
+    except ValueError:
+        threads = 0
+    if threads < 1:
         raise NeuronMotifError(f"${THREADS_VARIABLE} is {value!r}: set it to a number of CPU threads (1 or more), "
                                "or unset it to use the cores that are idle.")
-    return int(value)
+    return threads

@@ -95,8 +95,9 @@ class DemixConfig:
 
 
 def clusters_on_device(model: DNAModel) -> bool:
-    """Whether demixing keeps the feature maps on the model's device and runs k-means there (a GPU)."""
-    return torch.device(model.device).type != "cpu"
+    """Whether demixing keeps the feature maps on the model's device and runs k-means there: a CUDA GPU (MPS
+    has no float64, which the k-means++ draws use; it keeps scikit-learn on the host)."""
+    return torch.device(model.device).type == "cuda"
 
 
 class _StageFeatures:

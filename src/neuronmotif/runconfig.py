@@ -126,6 +126,8 @@ def count_idle(before: dict[int, tuple[int, int]], after: dict[int, tuple[int, i
         if core in before and core in after:
             total = after[core][1] - before[core][1]
             share += (after[core][0] - before[core][0]) / total if total > 0 else 1.0
+        else:  # a container may number /proc/stat's cores unlike the affinity mask: assume idle
+            share += 1.0
     return max(1, min(len(cores), int(share + 1.0 - IDLE_SHARE)))
 
 
