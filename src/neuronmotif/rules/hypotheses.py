@@ -204,15 +204,12 @@ def include_assembled(units: Units, ppms: dict[str, np.ndarray], assembled: list
     if not assembled:
         return
     names = [n for n in ppms if n not in units.folded and n not in units.composites]
-    # only the assembled motifs' rows and columns: the units were compared in decompose
-    rows = compare([ppms[n] for n in assembled], [ppms[n] for n in names])
-    columns = compare([ppms[n] for n in names], [ppms[n] for n in assembled])
-    widths = np.array([ppms[n].shape[1] for n in names])
+    # only the assembled motifs against the units, both ways: the units were compared in decompose
+    queries = [ppms[n] for n in assembled]
+    targets = [ppms[n] for n in names]
+    hit = _aligned(queries, targets) | _aligned(targets, queries).T  # (assembled, names)
     for i, new in enumerate(assembled):
-        shorter = np.minimum(ppms[new].shape[1], widths)
-        hit = ((rows.p[i] < SIMILAR_P) & (2 * rows.overlap[i] >= shorter)
-               | (columns.p[:, i] < SIMILAR_P) & (2 * columns.overlap[:, i] >= shorter))
-        for j in np.flatnonzero(hit):
+        for j in np.flatnonzero(hit[i]):
             if names[j] != new:
                 units.similar.setdefault(new, set()).add(names[j])
                 units.similar.setdefault(names[j], set()).add(new)
@@ -243,12 +240,17 @@ def similar_units(ppms: dict[str, np.ndarray]) -> dict[str, set[str]]:
     if len(ppms) < 2:
         return {}
     names, matrices = list(ppms), list(ppms.values())
-    cmp = compare(matrices, matrices)
-    widths = np.array([m.shape[1] for m in matrices])
-    shorter = np.minimum(widths[:, None], widths[None, :])
-    hit = (cmp.p < SIMILAR_P) & (2 * cmp.overlap >= shorter)
+    hit = _aligned(matrices, matrices)
     hit = hit | hit.T
     return {name: {names[j] for j in np.flatnonzero(hit[i]) if j != i} for i, name in enumerate(names)}
+
+
+def _aligned(queries: list[np.ndarray], targets: list[np.ndarray]) -> np.ndarray:
+    """(Q, T) bool: TOMTOM aligns query to target at p < :data:`SIMILAR_P` over half the shorter of the two."""
+    cmp = compare(queries, targets)
+    shorter = np.minimum(np.array([q.shape[1] for q in queries])[:, None],
+                         np.array([t.shape[1] for t in targets])[None, :])
+    return (cmp.p < SIMILAR_P) & (2 * cmp.overlap >= shorter)
 
 
 def _name(annotation: Annotation, motif: NetworkMotif) -> str:

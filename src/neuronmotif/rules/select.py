@@ -107,8 +107,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
             shown.shown_by, rule = stand, shown
         elif (outer := _longer_reading(rule, rules, ppms)) is not None:
             rule.reason = (f"an unnamed {ppms[rule.verdict.motifs[0]].shape[1]}-bp stretch around the motif of "
-                           f"{_cited(outer)}: "
-                           "a longer reading of it, not a motif of its own")
+                           f"{_cited(outer)}: a longer reading of it, not a motif of its own")
             rule.shown_by = outer
         if rule.reason:
             rejected.append(rule)
