@@ -285,6 +285,16 @@ def test_a_run_beside_busy_cores_takes_the_idle_ones_and_says_so(weights, monkey
     assert used == 1
 
 
+def test_dask_workers_share_the_idle_cores_beside_a_busy_neighbour():
+    """Each of W workers takes idle // W threads when the idle cores were counted (at least one), an explicit
+    --threads as given, and the cluster's default (cores // W) on a quiet machine."""
+    from neuronmotif.cliparams import worker_threads
+
+    assert worker_threads(None, 3, 2) == 1 and worker_threads(None, 8, 2) == 4 and worker_threads(None, 1, 4) == 1
+    assert worker_threads(3, 1, 2) == 3
+    assert worker_threads(None, None, 2) is None and worker_threads(None, 3, None) is None
+
+
 def test_a_bad_thread_count_in_the_environment_is_refused(weights, monkeypatch):
     monkeypatch.setenv("NEURONMOTIF_THREADS", "two")
     assert_user_error(invoke("describe", f"{TOY}:FunctionalCNN", "--weights", weights),

@@ -97,23 +97,39 @@ def parse_other_inputs(items: tuple[str, ...]) -> dict[str, object]:
     return found
 
 
-def choose_threads(threads: int | None) -> str | None:
+def choose_threads(threads: int | None) -> tuple[int | None, str | None]:
     """Limit the CPU threads to ``--threads``, else to $NEURONMOTIF_THREADS, else to the cores idle now when
-    a neighbour keeps some busy; returns what to tell the user (None when every core is used quietly)."""
+    a neighbour keeps some busy.
+
+    Returns
+    -------
+    idle : int or None
+        The idle cores, when the count was chosen for a busy machine (Dask workers share them), else None.
+    message : str or None
+        What to tell the user (None when every core is used quietly or the count was given).
+    """
     from .runconfig import idle_cores, limit_threads
 
     if threads is None and os.environ.get(THREADS_VARIABLE):
         threads = _threads_from_environment()
-    message = None
+    idle, message = None, None
     if threads is None:
         idle, usable = idle_cores()
         if idle == usable:
-            return None
+            return None, None
         message = (f"{usable - idle} of {usable} cores are busy: using {idle} thread{'s' * (idle > 1)} "
                    "(--threads N to choose; the count is recorded in run.json)")
         threads = idle
     limit_threads(threads)
-    return message
+    return idle, message
+
+
+def worker_threads(threads: int | None, idle: int | None, workers: int | None) -> int | None:
+    """Threads of each Dask worker: ``--threads`` when given, else a share of the idle cores when a neighbour
+    keeps some busy (``idle``), else None (the cluster's default: the cores divided by ``workers``)."""
+    if threads is not None or idle is None or not workers:
+        return threads
+    return max(1, idle // workers)
 
 
 def _threads_from_environment() -> int:
