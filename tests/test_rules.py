@@ -149,6 +149,10 @@ def test_a_hard_peak_is_one_gap_and_a_plateau_is_a_range():
     assert gap_span(gaps, hard, 0.5)[:2] == (4, 4), "neighbours keeping 2/3 of a sharp peak joined its range"
     plateau = np.where((gaps >= 2) & (gaps <= 6), 5.0, 0.1)[:, None] + noise
     assert gap_span(gaps, plateau, 0.5)[:2] == (2, 6)
+    # a window of spacings the model answers less strongly towards its ends (the demo2 design's ramps):
+    # its range runs to half the peak, although 2.8-3.5 of 5 is significantly lower than the peak
+    ramped = np.interp(gaps, [-2, 0, 1, 3, 7, 9, 10, 11], [0.1, 0.1, 2.8, 5.0, 5.0, 2.8, 0.1, 0.1])[:, None] + noise
+    assert gap_span(gaps, ramped, 0.5)[:2] == (1, 9), "a plateau's ramps were cut at 3/4 of its peak"
 
 
 def test_grammar_command_verifies_rules_with_the_model_and_drops_stale_ones(pair_runs, pair_models, tmp_path):
