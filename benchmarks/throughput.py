@@ -154,7 +154,7 @@ def main() -> None:
                              "per core idle at the start).")
     args = parser.parse_args()
     if args.threads == "auto":
-        print(choose_threads(None) or "every core idle: torch's default threads")
+        print(choose_threads(None).message or "every core idle: torch's default threads")
     elif args.threads != "all":
         limit_threads(int(args.threads))
     torch.manual_seed(0)

@@ -286,13 +286,20 @@ def test_a_run_beside_busy_cores_takes_the_idle_ones_and_says_so(weights, monkey
 
 
 def test_dask_workers_share_the_idle_cores_beside_a_busy_neighbour():
-    """Each of W workers takes idle // W threads when the idle cores were counted (at least one), an explicit
-    --threads as given, and the cluster's default (cores // W) on a quiet machine."""
-    from neuronmotif.cliparams import worker_threads
+    """Each of W workers takes idle // W threads when the idle cores were counted (at least one), a count
+    asked for (--threads or $NEURONMOTIF_THREADS) as given, and the cluster's default (cores // W) on a
+    quiet machine; run.json records what each process computing neurons used."""
+    from neuronmotif.cliparams import ThreadChoice, worker_threads
+    from neuronmotif.cluster import ClusterConfig
+    from neuronmotif.pipeline import _threads_per_process
 
-    assert worker_threads(None, 3, 2) == 1 and worker_threads(None, 8, 2) == 4 and worker_threads(None, 1, 4) == 1
-    assert worker_threads(3, 1, 2) == 3
-    assert worker_threads(None, None, 2) is None and worker_threads(None, 3, None) is None
+    busy = [ThreadChoice(None, idle, "busy") for idle in (3, 8, 1)]
+    assert [worker_threads(choice, workers) for choice, workers in zip(busy, (2, 2, 4), strict=True)] == [1, 4, 1]
+    assert worker_threads(ThreadChoice(3, None, None), 2) == 3
+    assert worker_threads(ThreadChoice(None, None, None), 2) is None and worker_threads(busy[0], None) is None
+    assert _threads_per_process(ClusterConfig(workers=2, threads=worker_threads(busy[0], 2))) == 1
+    assert _threads_per_process(ClusterConfig(workers=2)) == max(1, (os.cpu_count() or 1) // 2)
+    assert _threads_per_process(None) == torch.get_num_threads()
 
 
 def test_a_bad_thread_count_in_the_environment_is_refused(weights, monkeypatch):

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .cliparams import LayerSettings, PerLayerType, choose_threads, parse_other_inputs, worker_threads
+from .cliparams import LayerSettings, PerLayerType, ThreadChoice, choose_threads, parse_other_inputs, worker_threads
 from .errors import NeuronMotifError
 from .store import NeuronResult
 
@@ -78,13 +78,12 @@ def _optional_model_options(fn: Callable) -> Callable:
     return _model_options(fn, required=False)
 
 
-def _set_threads(threads: int | None) -> int | None:
-    """Limit the threads (:func:`~neuronmotif.cliparams.choose_threads`); the idle cores when chosen for a
-    busy machine."""
-    idle, message = choose_threads(threads)
-    if message:
-        _log(message)
-    return idle
+def _set_threads(threads: int | None) -> ThreadChoice:
+    """Limit the threads (:func:`~neuronmotif.cliparams.choose_threads`) and say why when not asked to."""
+    choice = choose_threads(threads)
+    if choice.message:
+        _log(choice.message)
+    return choice
 
 
 def _load_model(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, other_input=()):
@@ -209,7 +208,7 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
     from .segment import SegmentConfig
 
     db = load_motif_db(motif_db)
-    idle = _set_threads(threads)
+    threads_chosen = _set_threads(threads)
     dna = _load_model(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, other_input)
     chosen = parse_layers(layers, len(dna.layers))
     settings = LayerSettings({
@@ -226,7 +225,7 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
                  console=err_console, progress=not quiet, grammar=annotation, motif_db=db,
                  rules=_rules_config(seed, positives) if rules else None,
                  cluster=ClusterConfig(workers=workers, scheduler=scheduler,
-                                         threads=worker_threads(threads, idle, workers)))
+                                         threads=worker_threads(threads_chosen, workers)))
     print_layer_summary(result.neurons)
     print_motif_summary(result.annotation)
     if result.rules is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import click
 
@@ -97,39 +98,50 @@ def parse_other_inputs(items: tuple[str, ...]) -> dict[str, object]:
     return found
 
 
-def choose_threads(threads: int | None) -> tuple[int | None, str | None]:
-    """Limit the CPU threads to ``--threads``, else to $NEURONMOTIF_THREADS, else to the cores idle now when
-    a neighbour keeps some busy.
+class ThreadChoice(NamedTuple):
+    """What :func:`choose_threads` decided.
 
-    Returns
-    -------
+    Attributes
+    ----------
+    threads : int or None
+        The count asked for (``--threads``, else $NEURONMOTIF_THREADS), None when none was.
     idle : int or None
-        The idle cores, when the count was chosen for a busy machine (Dask workers share them), else None.
+        The idle cores, when the count was chosen for a busy machine, else None.
     message : str or None
-        What to tell the user (None when every core is used quietly or the count was given).
+        What to tell the user (None when every core is used quietly or the count was asked for).
     """
+
+    threads: int | None
+    idle: int | None
+    message: str | None
+
+
+def choose_threads(threads: int | None) -> ThreadChoice:
+    """Limit the CPU threads to ``--threads``, else to $NEURONMOTIF_THREADS, else to the cores idle now when
+    a neighbour keeps some busy."""
     from .runconfig import idle_cores, limit_threads
 
     if threads is None and os.environ.get(THREADS_VARIABLE):
         threads = _threads_from_environment()
-    idle, message = None, None
-    if threads is None:
-        idle, usable = idle_cores()
-        if idle == usable:
-            return None, None
-        message = (f"{usable - idle} of {usable} cores are busy: using {idle} thread{'s' * (idle > 1)} "
-                   "(--threads N to choose; the count is recorded in run.json)")
-        threads = idle
-    limit_threads(threads)
-    return idle, message
+    if threads is not None:
+        limit_threads(threads)
+        return ThreadChoice(threads, None, None)
+    idle, usable = idle_cores()
+    if idle == usable:
+        return ThreadChoice(None, None, None)
+    limit_threads(idle)
+    return ThreadChoice(None, idle, f"{usable - idle} of {usable} cores are busy: using {idle} "
+                                    f"thread{'s' * (idle > 1)} (--threads N to choose; the count is recorded "
+                                    "in run.json)")
 
 
-def worker_threads(threads: int | None, idle: int | None, workers: int | None) -> int | None:
-    """Threads of each Dask worker: ``--threads`` when given, else a share of the idle cores when a neighbour
-    keeps some busy (``idle``), else None (the cluster's default: the cores divided by ``workers``)."""
-    if threads is not None or idle is None or not workers:
-        return threads
-    return max(1, idle // workers)
+def worker_threads(choice: ThreadChoice, workers: int | None) -> int | None:
+    """Threads of each Dask worker: the count asked for (``--threads`` or $NEURONMOTIF_THREADS), else a share
+    of the idle cores when a neighbour keeps some busy, else None (the cluster's default: the cores divided
+    by ``workers``). A running cluster (no ``workers``) gets only the count asked for."""
+    if choice.threads is not None or choice.idle is None or not workers:
+        return choice.threads
+    return max(1, choice.idle // workers)
 
 
 def _threads_from_environment() -> int:

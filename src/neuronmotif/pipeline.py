@@ -69,6 +69,14 @@ class RunResult:
     report: Path | None = None
 
 
+def _threads_per_process(cluster: ClusterConfig | None) -> int | None:
+    """CPU threads of each process that computes neurons: this one's, or each Dask worker's (None: a
+    running cluster's workers keep their own default)."""
+    if cluster is None or (cluster.workers is None and cluster.scheduler is None):
+        return torch.get_num_threads()
+    return cluster.worker_threads
+
+
 def run(model: DNAModel, out: str | Path | None = None, *, layers: Sequence[int] | None = None,
         config: RunConfig | None = None, overwrite: bool = False, source: str = "", console=None,
         progress: bool = True, grammar: AnnotateConfig | None = DEFAULT_ANNOTATION,
@@ -130,7 +138,7 @@ def run(model: DNAModel, out: str | Path | None = None, *, layers: Sequence[int]
                        "model_fingerprint": model.fingerprint(), "model_source": source,
                        "alphabet": model.alphabet, "input_layout": model.input_layout,
                        "model_layers": model.describe(), "layers": layers, "device": str(model.device),
-                       "threads": torch.get_num_threads()},
+                       "threads": _threads_per_process(cluster)},
                       overwrite=overwrite)
         with batch_runner(cluster) as runner:
             results = _run_layers(model, store, layers, config, console, progress, runner)

@@ -10,9 +10,10 @@ motif alone (:func:`measure_pair`):
 * the readout that judges is the model output with the largest peak interaction (a neuron when the
   model's head does not run); its curve over gaps is kept;
 * the **range** is the contiguous run of gaps around the peak whose interaction is at least
-  ``half_max`` of the peak and not significantly lower than the peak's on the same backgrounds, or,
-  when that run is a plateau of three gaps or more, at least ``half_max`` of the peak (a one-bp dip
-  inside is bridged; :func:`gap_span`): one gap is a hard spacing, more a flexible one;
+  ``half_max`` of the peak and either :data:`NEAR_PEAK` of it or not significantly lower than the
+  peak's on the same backgrounds, or, when that run is a plateau of three gaps or more, at least
+  ``half_max`` of the peak (a one-bp dip inside is bridged; :func:`gap_span`): one gap is a hard
+  spacing, more a flexible one;
 * the **test** repeats the peak configuration on fresh backgrounds and fresh instances and asks whether
   the mean interaction (pairs) or the mean response (motifs) exceeds 0 (one-sided t-test); its
   ``cooperativity`` is the mean interaction over the mean response together.
@@ -195,7 +196,7 @@ def gap_span(gaps: np.ndarray, each: np.ndarray, half_max: float, p_lower: float
         neighbours that keep 60-70% of the response are not where the pair works.
 
     The **core** is the contiguous run around the peak of gaps that pass both. A core of one or two gaps
-    is the range (a hard spacing, with a bp of play). A core of :data:`PLATEAU` gaps or more is a flexible
+    that pass is the range (a hard spacing, with a bp of play). A core of :data:`PLATEAU` or more is a flexible
     pair's plateau, and its range runs on to where the response falls under ``half_max`` of the peak (its
     full width at half maximum): a model that learned a window of spacings answers its ends less
     strongly, not less surely (the published demo2 design read 19-42 bp for its planted 14-44 otherwise).
@@ -207,7 +208,7 @@ def gap_span(gaps: np.ndarray, each: np.ndarray, half_max: float, p_lower: float
     ok = high_enough & ((lower >= p_lower) | (means >= NEAR_PEAK * means[peak]))
     ok[peak] = high_enough[peak] = True
     low, high = _run_around(ok, peak)
-    if high - low + 1 >= PLATEAU:
+    if ok[low: high + 1].sum() >= PLATEAU:  # gaps that pass, not one bridged over a dip
         low, high = _run_around(high_enough, peak)
     return int(gaps[low]), int(gaps[high]), int(gaps[peak])
 
