@@ -285,11 +285,13 @@ def test_a_run_beside_busy_cores_takes_the_idle_ones_and_says_so(weights, monkey
     assert used == 1
 
 
-def test_dask_workers_share_the_idle_cores_beside_a_busy_neighbour():
+def test_dask_workers_share_the_idle_cores_beside_a_busy_neighbour(monkeypatch):
     """Each of W workers takes idle // W threads when the idle cores were counted (at least one), a count
     asked for (--threads or $NEURONMOTIF_THREADS) as given, and the cluster's default (cores // W) on a
-    quiet machine; run.json records what each process computing neurons used."""
-    from neuronmotif.cliparams import ThreadChoice, worker_threads
+    quiet machine; the message says what each worker takes; run.json records what each process computing
+    neurons used."""
+    from neuronmotif import runconfig
+    from neuronmotif.cliparams import ThreadChoice, choose_threads, worker_threads
     from neuronmotif.cluster import ClusterConfig
     from neuronmotif.pipeline import _threads_per_process
 
@@ -300,6 +302,13 @@ def test_dask_workers_share_the_idle_cores_beside_a_busy_neighbour():
     assert _threads_per_process(ClusterConfig(workers=2, threads=worker_threads(busy[0], 2))) == 1
     assert _threads_per_process(ClusterConfig(workers=2)) == max(1, (os.cpu_count() or 1) // 2)
     assert _threads_per_process(None) == torch.get_num_threads()
+    monkeypatch.delenv("NEURONMOTIF_THREADS", raising=False)
+    monkeypatch.setattr(runconfig, "idle_cores", lambda: (5, 8))
+    monkeypatch.setattr(runconfig, "limit_threads", lambda n: None)
+    choice = choose_threads(None, workers=2)
+    assert "3 of 8 cores are busy: using 2 threads in each of 2 Dask workers" in choice.message
+    assert worker_threads(choice, 2) == 2
+    assert "using 5 threads (" in choose_threads(None).message
 
 
 def test_a_bad_thread_count_in_the_environment_is_refused(weights, monkeypatch):

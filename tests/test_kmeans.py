@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.cluster import KMeans
 
 from neuronmotif.kmeans import weighted_kmeans
@@ -53,3 +54,15 @@ def test_weights_pull_the_split_and_a_seed_repeats_it():
     cut = min(x[labels == c, 0].max() for c in range(2))
     assert 0.55 < cut < 0.8  # unweighted, the cut would be at 0.5
     assert np.array_equal(labels, weighted_kmeans(x, w, 2, np.random.default_rng(0)))
+
+
+def test_a_cluster_left_empty_moves_onto_the_row_farthest_from_its_centre():
+    """Lloyd's update can leave a centre with no rows; like scikit-learn's, it is moved onto the row farthest
+    from its cluster's centre (here 30, 13.3 from the mean of 10, 10.1 and 30) instead of staying empty."""
+    from neuronmotif.kmeans import _nearest, _weighted_means
+
+    x = torch.tensor([[0.0], [0.1], [10.0], [10.1], [30.0]])
+    labels = torch.tensor([[0, 0, 1, 1, 1]])
+    centres = _weighted_means(x, torch.ones(5), labels, torch.tensor([[0.0], [15.0], [60.0]]))
+    assert centres[:, 0].tolist() == pytest.approx([0.05, 50.1 / 3, 30.0])
+    assert _nearest(x, centres, 1).tolist() == [[0, 0, 1, 1, 2]]

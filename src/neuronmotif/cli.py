@@ -78,9 +78,9 @@ def _optional_model_options(fn: Callable) -> Callable:
     return _model_options(fn, required=False)
 
 
-def _set_threads(threads: int | None) -> ThreadChoice:
+def _set_threads(threads: int | None, workers: int | None = None) -> ThreadChoice:
     """Limit the threads (:func:`~neuronmotif.cliparams.choose_threads`) and say why when not asked to."""
-    choice = choose_threads(threads)
+    choice = choose_threads(threads, workers)
     if choice.message:
         _log(choice.message)
     return choice
@@ -208,7 +208,7 @@ def run_command(model, weights, model_kwargs, keras_config, input_layout, alphab
     from .segment import SegmentConfig
 
     db = load_motif_db(motif_db)
-    threads_chosen = _set_threads(threads)
+    threads_chosen = _set_threads(threads, workers)
     dna = _load_model(model, weights, model_kwargs, keras_config, input_layout, alphabet, device, other_input)
     chosen = parse_layers(layers, len(dna.layers))
     settings = LayerSettings({

@@ -116,9 +116,9 @@ class ThreadChoice(NamedTuple):
     message: str | None
 
 
-def choose_threads(threads: int | None) -> ThreadChoice:
+def choose_threads(threads: int | None, workers: int | None = None) -> ThreadChoice:
     """Limit the CPU threads to ``--threads``, else to $NEURONMOTIF_THREADS, else to the cores idle now when
-    a neighbour keeps some busy."""
+    a neighbour keeps some busy (shared among ``workers`` Dask workers, when the run starts them)."""
     from .runconfig import idle_cores, limit_threads
 
     if threads is None and os.environ.get(THREADS_VARIABLE):
@@ -130,9 +130,12 @@ def choose_threads(threads: int | None) -> ThreadChoice:
     if idle == usable:
         return ThreadChoice(None, None, None)
     limit_threads(idle)
-    return ThreadChoice(None, idle, f"{usable - idle} of {usable} cores are busy: using {idle} "
-                                    f"thread{'s' * (idle > 1)} (--threads N to choose; the count is recorded "
-                                    "in run.json)")
+    using = f"{idle} thread{'s' * (idle > 1)}"
+    if workers:
+        each = _share(idle, workers)
+        using = f"{each} thread{'s' * (each > 1)} in each of {workers} Dask workers"
+    return ThreadChoice(None, idle, f"{usable - idle} of {usable} cores are busy: using {using} (--threads N to "
+                                    "choose; the count is recorded in run.json)")
 
 
 def worker_threads(choice: ThreadChoice, workers: int | None) -> int | None:
@@ -141,7 +144,12 @@ def worker_threads(choice: ThreadChoice, workers: int | None) -> int | None:
     by ``workers``). A running cluster (no ``workers``) gets only the count asked for."""
     if choice.threads is not None or choice.idle is None or not workers:
         return choice.threads
-    return max(1, choice.idle // workers)
+    return _share(choice.idle, workers)
+
+
+def _share(idle: int, workers: int) -> int:
+    """Threads of each of ``workers`` Dask workers on ``idle`` cores (at least one)."""
+    return max(1, idle // workers)
 
 
 def _threads_from_environment() -> int:

@@ -66,15 +66,32 @@ def _nearest(x: torch.Tensor, centres: torch.Tensor, n_init: int) -> torch.Tenso
 def _weighted_means(x: torch.Tensor, w: torch.Tensor, labels: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
     """Every restart's weighted cluster means (n_init * k, D), from its labels (n_init, N) in 0..k-1.
 
-    One product of the weighted membership matrix (n_init * k, N) with the rows (N, D); a cluster with
-    no weight keeps its previous centre.
+    One product of the weighted membership matrix (n_init * k, N) with the rows (N, D). A cluster left
+    with no weight is moved to its restart's row farthest from its own centre, as scikit-learn does
+    (:func:`_relocate_empty`).
     """
     k = len(previous) // len(labels)
     members = (labels[:, None, :] == torch.arange(k, device=x.device)[None, :, None]).flatten(0, 1)
     members = members.to(x.dtype) * w[None, :]
     mass = members.sum(1)
     means = (members @ x) / mass.clamp_min(torch.finfo(x.dtype).tiny)[:, None]
-    return torch.where((mass > 0)[:, None], means, previous)
+    means = torch.where((mass > 0)[:, None], means, previous)
+    return _relocate_empty(x, labels, means, mass == 0) if bool((mass == 0).any()) else means
+
+
+def _relocate_empty(x: torch.Tensor, labels: torch.Tensor, centres: torch.Tensor, empty: torch.Tensor) -> torch.Tensor:
+    """Centres (n_init * k, D) with each empty cluster (``empty``, (n_init * k,) bool) moved onto a row of its
+    restart far from the centre of that row's cluster (the farthest rows first, one each), so that no
+    restart ends with fewer than k clusters while rows lie far from every centre."""
+    n_init, k = labels.shape[0], len(centres) // labels.shape[0]
+    centres = centres.clone()
+    for restart in torch.nonzero(empty.view(n_init, k).any(1)).flatten().tolist():
+        own = centres[restart * k: (restart + 1) * k][labels[restart]]  # (N, D) each row's centre
+        farthest = torch.argsort(((x - own) ** 2).sum(1), descending=True)
+        clusters = torch.nonzero(empty.view(n_init, k)[restart]).flatten().tolist()
+        for cluster, row in zip(clusters, farthest[:len(clusters)].tolist()):
+            centres[restart * k + cluster] = x[row]
+    return centres
 
 
 def weighted_kmeans(features: np.ndarray | torch.Tensor, weights: np.ndarray | torch.Tensor, k: int,
