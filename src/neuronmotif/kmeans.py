@@ -89,7 +89,7 @@ def _relocate_empty(x: torch.Tensor, labels: torch.Tensor, centres: torch.Tensor
         own = centres[restart * k: (restart + 1) * k][labels[restart]]  # (N, D) each row's centre
         farthest = torch.argsort(((x - own) ** 2).sum(1), descending=True)
         clusters = torch.nonzero(empty.view(n_init, k)[restart]).flatten().tolist()
-        for cluster, row in zip(clusters, farthest[:len(clusters)].tolist()):
+        for cluster, row in zip(clusters, farthest[:len(clusters)].tolist(), strict=True):
             centres[restart * k + cluster] = x[row]
     return centres
 
