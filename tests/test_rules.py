@@ -159,6 +159,10 @@ def test_a_hard_peak_is_one_gap_and_a_plateau_is_a_range():
     assert gap_span(gaps, two[:, None] + noise, 0.5)[:2] == (4, 5)
     dip = np.where(gaps == 4, 6.0, np.where(gaps == 6, 4.6, np.where(np.isin(gaps, (3, 5, 7)), 3.2, 0.2)))
     assert gap_span(gaps, dip[:, None] + noise, 0.5)[:2] == (4, 6)
+    # a plateau's range ends where the response falls under half the peak, even for one gap (basset-A's
+    # smeared ESRRB-KLF1 curve: 0.43 of the peak at 0, then 0.64-0.8 further on, read -4..4 for a hard 3)
+    fallen = np.where(np.isin(gaps, (1, 2, 3)), 5.0, np.where(gaps == 0, 2.0, np.where(gaps < 0, 3.5, 0.2)))
+    assert gap_span(gaps, fallen[:, None] + noise, 0.5)[:2] == (1, 3)
 
 
 def test_grammar_command_verifies_rules_with_the_model_and_drops_stale_ones(pair_runs, pair_models, tmp_path):

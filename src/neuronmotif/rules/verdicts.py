@@ -168,13 +168,13 @@ def measure_motif(benches: Benches, motif: str, ppm: np.ndarray, neurons: list[t
                    start=int(scan.starts[best]))
 
 
-def _run_around(ok: np.ndarray, peak: int) -> tuple[int, int]:
-    """Indices (first, last) of the contiguous run of ``ok`` around ``peak``; one failing index between two
-    that pass is bridged."""
+def _run_around(ok: np.ndarray, peak: int, bridge: bool = True) -> tuple[int, int]:
+    """Indices (first, last) of the contiguous run of ``ok`` around ``peak``; with ``bridge``, one failing
+    index between two that pass is bridged."""
     low = high = peak
-    while low > 0 and (ok[low - 1] or (low > 1 and ok[low - 2])):
+    while low > 0 and (ok[low - 1] or (bridge and low > 1 and ok[low - 2])):
         low -= 1 if ok[low - 1] else 2
-    while high < len(ok) - 1 and (ok[high + 1] or (high < len(ok) - 2 and ok[high + 2])):
+    while high < len(ok) - 1 and (ok[high + 1] or (bridge and high < len(ok) - 2 and ok[high + 2])):
         high += 1 if ok[high + 1] else 2
     return low, high
 
@@ -209,7 +209,7 @@ def gap_span(gaps: np.ndarray, each: np.ndarray, half_max: float, p_lower: float
     ok[peak] = high_enough[peak] = True
     low, high = _run_around(ok, peak)
     if ok[low: high + 1].sum() >= PLATEAU:  # gaps that pass, not one bridged over a dip
-        low, high = _run_around(high_enough, peak)
+        low, high = _run_around(high_enough, peak, bridge=False)  # a width at half maximum ends where it falls
     return int(gaps[low]), int(gaps[high]), int(gaps[peak])
 
 
