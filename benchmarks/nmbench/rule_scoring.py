@@ -16,7 +16,7 @@ from pathlib import Path
 
 from neuronmotif.datasets.simulate import Grammar
 from neuronmotif.motifs import MotifDatabase, match_known
-from neuronmotif.motifs.similarity import aligned_columns
+from neuronmotif.motifs.similarity import aligned_columns, palindromic
 from neuronmotif.store import read_meme, read_tsv
 
 
@@ -36,6 +36,9 @@ class PlantedRule:
         (min, max) bp between the planted motifs' edges.
     peak : int or None
         The rule's peak gap (where the model answers the pair best) between the planted motifs' edges.
+    either : frozenset of str
+        Planted motif ids that read alike on both strands (NFKB1, CEBPB): their strand is no part of the
+        grammar, so either counts.
     """
 
     rank: int
@@ -44,13 +47,19 @@ class PlantedRule:
     strands: tuple[str, ...]
     gap: tuple[int, int] | None
     peak: int | None = None
+    either: frozenset[str] = frozenset()
 
     def reads_as(self, grammar: Grammar) -> bool:
-        """Whether this rule has the grammar's motifs in its order on one strand."""
+        """Whether this rule has the grammar's motifs in its order on one strand (a palindromic motif on
+        either)."""
         if len(self.planted) != len(grammar.motifs):
             return False
-        forward = list(self.planted) == grammar.motifs and set(self.strands) == {"+"}
-        backward = list(self.planted[::-1]) == grammar.motifs and set(self.strands) == {"-"}
+
+        def on(strand: str) -> bool:
+            return all(s == strand or p in self.either for s, p in zip(self.strands, self.planted, strict=True))
+
+        forward = list(self.planted) == grammar.motifs and on("+")
+        backward = list(self.planted[::-1]) == grammar.motifs and on("-")
         return forward or backward
 
 
@@ -61,6 +70,8 @@ def read_rules(path: str | Path, planted: MotifDatabase) -> list[PlantedRule]:
     ppms = read_meme(path / "motifs.meme")
     used = sorted({m for row in rows for m in row["motifs"].split(";")})
     matches = match_known({m: ppms[m] for m in used}, planted, 0.05, top=1) if used else {}
+    either = frozenset(i for i, alike in zip(planted.ids, palindromic([planted.ppm(i) for i in planted.ids]),
+                                             strict=True) if alike)
     out = []
     for row in rows:
         motifs, strands = row["motifs"].split(";"), row["strands"].split(";")
@@ -74,7 +85,7 @@ def read_rules(path: str | Path, planted: MotifDatabase) -> list[PlantedRule]:
             shift = ppms[motifs[0]].shape[1] - a[1] + b[0]
             gap = (int(row["gap_min"]) + shift, int(row["gap_max"]) + shift)
             peak = int(row["peak_gap"]) + shift if row.get("peak_gap", "") != "" else None
-        out.append(PlantedRule(int(row["rank"]), row["label"], ids, planted_strands, gap, peak))
+        out.append(PlantedRule(int(row["rank"]), row["label"], ids, planted_strands, gap, peak, either))
     return out
 
 

@@ -23,11 +23,14 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..annotation import Annotation, NetworkMotif
+from ..dictionary import DictionaryMotif
 from ..grammar import orient
 from ..motifs import Match, MotifDatabase, match_known
 from ..motifs.similarity import aligned_columns, compare
 from .config import RulesConfig
 from .derived import DerivedMotif
+from .hypotheses import PairHypothesis
 from .rule import Rule
 from .select import arrangement_ppm, is_hybrid, is_significant_pair
 
@@ -76,7 +79,8 @@ def assemble_hybrids(candidates: list[Rule], ppms: dict[str, np.ndarray], first_
             continue
         match = replace(best, query=f"G{next_id + len(assembled)}")
         motif = DerivedMotif(match.query, built[key], f"assembled from {_parts_label(rule)}", match,
-                             sorted(rule.holders), min(first_layers[m] for m in rule.verdict.motifs))
+                             sorted(rule.holders), min(first_layers[m] for m in rule.verdict.motifs),
+                             tuple(dict.fromkeys(rule.verdict.motifs)))
         assembled.append(motif)
         replaced[id(rule)] = _single_rule(rule, motif)
     return [replaced.get(id(r), r) for r in candidates], assembled
@@ -124,6 +128,55 @@ def _a_piece_is_whole(match: Match, rule: Rule, ppms: dict[str, np.ndarray], db:
     return bool(((cmp.p[:, 0] < WHOLE_P) & (cmp.overlap[:, 0] >= WHOLE_SHARE * target.shape[1])).any())
 
 
+def partners_of_assembled(rules: list[Rule], assembled: list[DerivedMotif]) -> list[PairHypothesis]:
+    """Pairs of each assembled motif with the partners of its pieces: for every pair rule of a piece and
+    another motif, the same pair with the whole site in the piece's place, held by the same neurons.
+
+    A palindromic or dimeric site (NFKB's GGGRA|TTCCC) can reach the network's motifs as its half only; the
+    trees then pair the half with its partner, and the model answers that pair weakly and at a spread of
+    gaps (a half site can sit on either side of the other). The model is asked about the whole site too;
+    :func:`~neuronmotif.rules.select.select_rules` keeps whichever it answers more as the rule (the other
+    is a repeat of it: an assembled motif is similar to its pieces). Only pairs that are rules are asked
+    again: a piece's partner that merely lends it a flank (a weaker part of the whole site) is none.
+
+    Parameters
+    ----------
+    rules : list of Rule
+        The rules a selection without the new pairs reports.
+    assembled : list of DerivedMotif
+    """
+    found: dict[tuple[str, str], set[tuple[int, int]]] = {}
+    for motif in assembled:
+        for rule in rules:
+            motifs = set(rule.verdict.motifs)
+            if len(rule.verdict.motifs) == 2 and motifs & set(motif.pieces):
+                for partner in motifs - set(motif.pieces):
+                    found.setdefault((motif.name, partner), set()).update(map(tuple, rule.holders))
+    return [PairHypothesis(tuple(sorted(pair)), neurons) for pair, neurons in sorted(found.items())]
+
+
+#: index of an assembled motif's stand-in in its first piece's neuron (cut pieces use 1000 + k)
+ASSEMBLED_INDEX = 2000
+
+
+def with_assembled(annotation: Annotation, assembled: list[DerivedMotif]) -> Annotation:
+    """A copy of the annotation with every assembled motif as a network motif, so that rules name it like any
+    other: its representative stands in the neuron of its first piece's representative, it is held by the
+    neurons that held its pieces' pair, and its known match is the one that named it."""
+    by_id = {g.name: g for g in annotation.network}
+    network, matches = list(annotation.network), dict(annotation.matches)
+    for motif in assembled:
+        base = by_id[motif.pieces[0]].representative
+        segment = replace(base.representative, end=base.representative.start + motif.ppm.shape[1], ppm=motif.ppm)
+        index = ASSEMBLED_INDEX + int(motif.name[1:])
+        rep = DictionaryMotif(base.layer, base.neuron, index, segment)
+        members = [rep] + [DictionaryMotif(layer, neuron, index, segment) for layer, neuron in motif.holders
+                           if (layer, neuron) != (base.layer, base.neuron)]
+        network.append(NetworkMotif(motif.name, rep, members, motif.first_layer))
+        matches[rep.name] = [replace(motif.match, query=rep.name)] if motif.match else []
+    return replace(annotation, network=network, matches=matches)
+
+
 def _single_rule(pair: Rule, motif: DerivedMotif) -> Rule:
     """The pair's verdict read as one motif: inserted together at the peak gap is inserting the site."""
     verdict = replace(pair.verdict, motifs=(motif.name,), strands=("+",), gap_range=None, peak_gap=None,
@@ -133,4 +186,4 @@ def _single_rule(pair: Rule, motif: DerivedMotif) -> Rule:
     return Rule(verdict, (best.target_name if best else "",), None, pair.q_value, pair.holders, label)
 
 
-__all__ = ["assemble_hybrids"]
+__all__ = ["assemble_hybrids", "partners_of_assembled", "with_assembled"]

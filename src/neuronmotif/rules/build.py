@@ -34,6 +34,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -44,9 +45,9 @@ from ..motifs import MotifDatabase, load_motif_db
 from ..motifs.similarity import aligned_columns, bh_qvalues
 from ..ppm import informative_columns
 from ..versions import versions
-from .assemble import assemble_hybrids
+from .assemble import assemble_hybrids, partners_of_assembled, with_assembled
 from .config import RulesConfig
-from .hypotheses import decompose, holders, include_assembled, pair_hypotheses
+from .hypotheses import PairHypothesis, decompose, holders, include_assembled, pair_hypotheses
 from .orientation import arrangement_support, canonical
 from .rule import Rule, RuleSet
 from .select import select_rules
@@ -209,6 +210,32 @@ def _to_scan(screened: list[tuple[float, tuple, tuple]], most: int) -> list[tupl
     return [(first, second) for peak, first, second in ranked[:most] if peak > 0 and peak >= SCREEN_SHARE * top]
 
 
+def _measure_pairs(benches: Benches, by_id: dict[str, NetworkMotif], hypotheses: list[PairHypothesis],
+                   config: RulesConfig) -> list[tuple[Verdict, set[tuple[int, int]]]]:
+    """Every pair hypothesis screened in each order and strand, its competitive orientations scanned at every
+    gap (:func:`_to_scan`): (verdict, the hypothesis' neurons) per scanned arrangement."""
+    out = []
+    for hyp in hypotheses:
+        neurons = _read_neurons(hyp.neurons)
+        screened = []
+        for a, sa, b, sb in _arrangements(*hyp.motifs):
+            first, second = (a, by_id[a].representative.ppm, sa), (b, by_id[b].representative.ppm, sb)
+            peak = screen_pair(benches, first, second, neurons)
+            if peak is not None:
+                screened.append((peak, first, second))
+        for first, second in _to_scan(screened, config.full_scans):
+            if (verdict := measure_pair(benches, first, second, neurons)) is not None:
+                out.append((verdict, hyp.neurons))
+    return out
+
+
+def _set_q_values(candidates: list[Rule]) -> None:
+    """Benjamini-Hochberg q-values over every test so far (each candidate's verdict), in place."""
+    q = bh_qvalues(np.array([r.verdict.p_value for r in candidates])) if candidates else np.zeros(0)
+    for rule, q_value in zip(candidates, q, strict=True):
+        rule.q_value = float(q_value)
+
+
 def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | None = None,
                log=None) -> RuleSet:
     """Hypotheses from the annotation's network motifs and syntax trees, verdicts from ``model``.
@@ -233,7 +260,7 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     db = annotation.db or load_motif_db(annotation.config.motif_db)
     annotation, pieces, cuts = cut_known_sites(annotation, db, annotation.config.match_q)
     by_id = {g.name: g for g in annotation.network}
-    units = decompose(annotation, cuts)
+    units = decompose(annotation, cuts, db)
     status = dict(units.folded)
     status.update({name: "composite of " + " + ".join(site.motif for site in sites)
                    for name, sites in units.composites.items()})
@@ -248,36 +275,30 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     pairs = [h for h in pair_hypotheses(annotation, units) if all(m in motif_verdicts for m in h.motifs)]
     pairs = pairs[: config.max_pairs]
     log(f"rules: scanning {len(pairs)} motif pairs at every gap, order and strand")
-    pair_verdicts: list[tuple[Verdict, set[tuple[int, int]]]] = []
-    for hyp in pairs:
-        neurons = _read_neurons(hyp.neurons)
-        screened = []
-        for a, sa, b, sb in _arrangements(*hyp.motifs):
-            first, second = (a, by_id[a].representative.ppm, sa), (b, by_id[b].representative.ppm, sb)
-            peak = screen_pair(benches, first, second, neurons)
-            if peak is not None:
-                screened.append((peak, first, second))
-        for first, second in _to_scan(screened, config.full_scans):
-            if (verdict := measure_pair(benches, first, second, neurons)) is not None:
-                pair_verdicts.append((verdict, hyp.neurons))
+    pair_verdicts = _measure_pairs(benches, by_id, pairs, config)
     singles = [(v, holders(by_id[name])) for name, v in motif_verdicts.items()]
-    everything = singles + pair_verdicts
-    q = bh_qvalues(np.array([v.p_value for v, _ in everything])) if everything else np.zeros(0)
-    candidates = []
-    for (verdict, neurons), q_value in zip(everything, q, strict=True):
-        rule = _make_rule(verdict, annotation, by_id, neurons, db)
-        rule.q_value = float(q_value)
-        candidates.append(rule)
+    candidates = [_make_rule(verdict, annotation, by_id, neurons, db) for verdict, neurons in singles + pair_verdicts]
+    _set_q_values(candidates)
     ppms = {g.name: g.representative.ppm for g in annotation.network}
     candidates, assembled = assemble_hybrids(candidates, ppms, {g.name: g.first_layer for g in annotation.network},
                                              db, config, annotation.config.match_q)
     ppms.update({a.name: a.ppm for a in assembled})
     include_assembled(units, ppms, [a.name for a in assembled])
+    support = arrangement_support(annotation, units)
+    if assembled:  # the pair rules of a piece, asked again with the whole site
+        trial, _ = select_rules([replace(r) for r in candidates], config, units, ppms, support)
+        if partners := partners_of_assembled(trial, assembled)[: config.max_pairs]:
+            log(f"rules: scanning {len(partners)} pairs of assembled sites with the partners of their pieces")
+            named = with_assembled(annotation, assembled)
+            by_name = {g.name: g for g in named.network}
+            candidates += [_make_rule(verdict, named, by_name, neurons, db)
+                           for verdict, neurons in _measure_pairs(benches, by_name, partners, config)]
+            _set_q_values(candidates)
     for name, verdict in motif_verdicts.items():
         held = {f"L{layer}_N{n}" for layer, n in holders(by_id[name])}
         status[name] = "verified" if held & set(verdict.driven) else "not verified: inserted alone it moves none " \
                                                                      "of the neurons that hold it"
-    rules, unverified = select_rules(candidates, config, units, ppms, arrangement_support(annotation, units))
+    rules, unverified = select_rules(candidates, config, units, ppms, support)
     reported = {m for r in rules for m in r.verdict.motifs}
     for name in reported:
         if status.get(name, "").startswith("not verified"):

@@ -28,6 +28,8 @@ class DerivedMotif:
     holders : list of (layer, neuron)
         Neurons whose dictionaries hold the motifs it comes from.
     first_layer : int
+    pieces : tuple of str
+        Assembled motifs: the network motifs it was assembled from (empty for a cut piece).
     """
 
     name: str
@@ -36,6 +38,7 @@ class DerivedMotif:
     match: Match | None
     holders: list[tuple[int, int]]
     first_layer: int
+    pieces: tuple[str, ...] = ()
 
     def row(self) -> list:
         """Its ``motifs.tsv`` row (columns of :data:`~neuronmotif.outputs.NETWORK_COLUMNS`): the

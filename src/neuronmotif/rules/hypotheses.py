@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..annotation import Annotation, NetworkMotif
+from ..motifs import MotifDatabase
 from ..motifs.similarity import aligned_columns, compare, palindromic
 
 #: TOMTOM p-value below which a unit aligned wholly inside a longer motif is a site of it
@@ -129,7 +130,8 @@ def _sites(ppm: np.ndarray, units: list[NetworkMotif], p_max: float, max_sites: 
     return sorted(found, key=lambda s: s.start)
 
 
-def decompose(annotation: Annotation, cuts: dict[str, list[Site]] | None = None) -> Units:
+def decompose(annotation: Annotation, cuts: dict[str, list[Site]] | None = None,
+              db: MotifDatabase | None = None) -> Units:
     """Units, composites, fragments and copies among the network motifs (shortest first).
 
     A motif is compared (TOMTOM) with the units found so far, repeatedly, masking each site found (the
@@ -140,8 +142,9 @@ def decompose(annotation: Annotation, cuts: dict[str, list[Site]] | None = None)
     * one wider unit, unnamed, inside a named or 2-bp longer motif: the unit is a **fragment** of the
       motif, which becomes a unit in its place;
     * one named unit inside a motif that is unnamed, or whose best known match lies on the unit's site
-      (a relative of the unit's TF, read with flanks): the two are copies of one site, and the one held
-      by more neurons (then: the better named) stands for both;
+      and is a relative of the unit's TF (their known matrices in ``db`` align, :func:`_relatives`: a
+      site read with flanks): the two are copies of one site, and the one held by more neurons (then:
+      the better named) stands for both;
     * otherwise the motif is a unit of its own.
 
     Motifs in ``cuts`` (:func:`~neuronmotif.rules.sites.cut_known_sites`) are composites of their pieces.
@@ -173,7 +176,8 @@ def decompose(annotation: Annotation, cuts: dict[str, list[Site]] | None = None)
             out.folded[sites[0].motif] = f"fragment of {motif.name}"
             units = [u for u in units if u.name != sites[0].motif]
         elif len(sites) == 1 and (not names[motif.name]
-                                  or _named_at_site(annotation, motif, sites[0], by_name[sites[0].motif])):
+                                  or (_named_at_site(annotation, motif, sites[0], by_name[sites[0].motif])
+                                      and _relatives(annotation, motif, by_name[sites[0].motif], db))):
             inner = by_name[sites[0].motif]
             if _support(annotation, inner) >= _support(annotation, motif):
                 out.folded[motif.name] = f"longer copy of {inner.name}"
@@ -232,6 +236,17 @@ def _named_at_site(annotation: Annotation, motif: NetworkMotif, site: Site, unit
     width = unit.representative.width
     overlap = min(end, site.start + width) - max(start, site.start)
     return 2 * overlap >= min(width, end - start)
+
+
+def _relatives(annotation: Annotation, a: NetworkMotif, b: NetworkMotif, db: MotifDatabase | None) -> bool:
+    """Whether the best known matches of two named motifs are one TF or relatives, whose matrices in ``db``
+    TOMTOM aligns (p < :data:`SIMILAR_P` over half the shorter): CEBPE and CEBPB are, POU5F1 and Sox3 are
+    not, though an Oct site's AAACAA aligns to a Sox motif's flank (True without ``db``)."""
+    first, second = annotation.best_match(a.representative), annotation.best_match(b.representative)
+    if db is None or first is None or second is None or first.target_id == second.target_id:
+        return True
+    x, y = db.ppm(first.target_id), db.ppm(second.target_id)
+    return bool(_aligned([x], [y])[0, 0] or _aligned([y], [x])[0, 0])
 
 
 def similar_units(ppms: dict[str, np.ndarray]) -> dict[str, set[str]]:

@@ -17,6 +17,7 @@ from collections import Counter
 from ..annotation import Annotation
 from ..motifs.similarity import aligned_columns, compare
 from .hypotheses import Units
+from .rule import Rule
 
 Arrangement = tuple[str, str, str, str]
 
@@ -124,4 +125,84 @@ def share(key: Arrangement, support: Counter) -> float | None:
     return support[canonical(key)] / total if total else None
 
 
-__all__ = ["Arrangement", "arrangement_support", "canonical", "share"]
+#: another order or strand of the same motifs is a rule of its own when its effect is at least this share
+#: of the stronger arrangement's (the model hardly tells the two apart); a weaker one is a variant
+ARRANGEMENT_SHARE = 0.8
+
+
+def is_alternative(rule: Rule, other: Rule) -> bool:
+    """Whether ``rule`` answers at least :data:`ARRANGEMENT_SHARE` of ``other``'s effect."""
+    return rule.verdict.effect >= ARRANGEMENT_SHARE * other.verdict.effect
+
+
+def _palindromic_key(rule: Rule, units: Units) -> tuple | None:
+    """One name for the readings of a pair with a unit that reads alike on both strands (None when it has
+    none): two copies of such a unit read alike in every order and orientation; beside another motif, its
+    strand carries no information."""
+    v = rule.verdict
+    if not set(v.motifs) & units.palindromic:
+        return None
+    a, sa, b, sb = canonical((v.motifs[0], v.strands[0], v.motifs[1], v.strands[1]))
+    if a == b:
+        return (v.readout, a)
+    return (v.readout, a, "+" if a in units.palindromic else sa, b, "+" if b in units.palindromic else sb)
+
+
+def one_per_orientation(kept: list[Rule], rejected: list[Rule], units: Units) -> list[Rule]:
+    """Of an arrangement and its reverse complement, keep the stronger (the other joins ``rejected``); of
+    the readings of a pair with a palindromic unit, one (:func:`_palindromic_lead`)."""
+    best: dict[tuple, Rule] = {}
+    palindromes: dict[tuple, list[Rule]] = {}
+    for rule in kept:
+        v = rule.verdict
+        if len(v.motifs) != 2:
+            best[("single", v.motifs[0])] = rule
+            continue
+        if (key := _palindromic_key(rule, units)) is not None:
+            palindromes.setdefault(key, []).append(rule)
+            continue
+        cls = canonical((v.motifs[0], v.strands[0], v.motifs[1], v.strands[1]))
+        if cls in best and best[cls].verdict.effect >= v.effect:
+            rule.reason = "reverse complement of a stronger arrangement"
+            rejected.append(rule)
+            continue
+        if cls in best:
+            best[cls].reason = "reverse complement of a stronger arrangement"
+            rejected.append(best[cls])
+        best[cls] = rule
+    for key, group in palindromes.items():
+        lead = _palindromic_lead(group)
+        best[("palindromic", *key)] = lead
+        for rule in group:
+            if rule is not lead:
+                rule.reason, rule.shown_by = ANOTHER_ORIENTATION, lead
+                rejected.append(rule)
+    return list(best.values())
+
+
+#: placeholder reason of a palindromic pair's other orientations until the rule they give way to is ranked
+ANOTHER_ORIENTATION = "another orientation"
+
+
+def another_orientation(rule: Rule, units: Units) -> str:
+    """The reason of a pair with a palindromic unit that gave way to another reading (``rule.shown_by``)."""
+    lead = rule.shown_by
+    motif = next(m for m in rule.verdict.motifs if m in units.palindromic)
+    known = lead.names[lead.verdict.motifs.index(motif)]
+    name = f"{known} ({motif})" if known else motif
+    why = ("two copies of it read alike in every orientation" if rule.verdict.motifs[0] == rule.verdict.motifs[1]
+           else "the pair reads alike with it on either strand")
+    return f"another orientation of {lead.cited()}: {name} reads alike on both strands, so {why}"
+
+
+def _palindromic_lead(group: list[Rule]) -> Rule:
+    """The one reading of a pair with a palindromic unit that is reported: that unit's strand carries no
+    information, so the pair is written on one strand (both motifs on it) whenever such a reading has at
+    least :data:`ARRANGEMENT_SHARE` of the strongest reading's effect; else the strongest reading."""
+    strongest = max(group, key=lambda r: (r.verdict.effect, r.label))
+    one_strand = [r for r in group if r.verdict.strands[0] == r.verdict.strands[1] and is_alternative(r, strongest)]
+    return max(one_strand, key=lambda r: (r.verdict.effect, r.label)) if one_strand else strongest
+
+
+__all__ = ["ANOTHER_ORIENTATION", "ARRANGEMENT_SHARE", "Arrangement", "another_orientation", "arrangement_support",
+           "canonical", "is_alternative", "one_per_orientation", "share"]

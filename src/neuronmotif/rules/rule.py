@@ -67,6 +67,14 @@ class Rule:
             other = other.shown_by
         return other if other is not None and other.rank else None
 
+    def cited(self) -> str:
+        """How a reason names this rule: its id and label, or, for a rule another took the place of, its
+        label and the reported rule that stands for it."""
+        if self.rank:
+            return f"{self.rule_id} ({self.label})"
+        stand = self.reported_stand_in()
+        return f"{self.label}, shown by {stand.rule_id} ({stand.label})" if stand else self.label
+
     @property
     def known_peak(self) -> int | None:
         """The peak gap (where the pair works best) between the edges of the two named known motifs."""

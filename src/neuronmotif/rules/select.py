@@ -28,7 +28,14 @@ from .alone import (
 )
 from .config import RulesConfig
 from .hypotheses import Units
-from .orientation import canonical, share
+from .orientation import (
+    ANOTHER_ORIENTATION,
+    ARRANGEMENT_SHARE,
+    another_orientation,
+    is_alternative,
+    one_per_orientation,
+    share,
+)
 from .rule import Rule
 from .verdicts import Verdict
 
@@ -84,7 +91,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
             rule.reason = f"acts through the pair {outer.label}"
     kept = [r for r in candidates if not r.reason]
     rejected = [r for r in candidates if r.reason]
-    kept = _one_per_orientation(kept, rejected, units)
+    kept = one_per_orientation(kept, rejected, units)
     kept.sort(key=lambda r: (-r.verdict.effect, r.label))
     rules: list[Rule] = []
     displaced: list[Rule] = []  # ranked rules a better-named repeat or part took the place of
@@ -96,18 +103,18 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
                            f"the model answers {held.label}, which they hold, nearly alike")
         elif (twin := _repeats(rule, rules + displaced, units)) is not None:
             twin, rule = _better_named_first(twin, rule, rules, displaced, rejected, covers=True)
-            rule.reason = f"repeats {_cited(twin)} with the same or similar motifs"
+            rule.reason = f"repeats {twin.cited()} with the same or similar motifs"
             rule.shown_by = twin
         elif (outer := _part_of(rule, rules + displaced, ppms, units)) is not None:
             stand, shown = _better_named_first(outer, rule, rules, displaced, rejected,
                                                covers=_covers(rule, outer, ppms))
-            shown.reason = (f"a weaker part or variant of {_cited(stand)}" if stand is outer else
-                            f"shown by {_cited(stand)}, a part or variant of this rule that names more motifs, "
+            shown.reason = (f"a weaker part or variant of {stand.cited()}" if stand is outer else
+                            f"shown by {stand.cited()}, a part or variant of this rule that names more motifs, "
                             f"with {stand.verdict.effect / shown.verdict.effect:.0%} of this rule's effect")
             shown.shown_by, rule = stand, shown
         elif (outer := _longer_reading(rule, rules, ppms)) is not None:
             rule.reason = (f"an unnamed {ppms[rule.verdict.motifs[0]].shape[1]}-bp stretch around the motif of "
-                           f"{_cited(outer)}: a longer reading of it, not a motif of its own")
+                           f"{outer.cited()}: a longer reading of it, not a motif of its own")
             rule.shown_by = outer
         if rule.reason:
             rejected.append(rule)
@@ -116,7 +123,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
         rules.append(rule)
     for rule in rejected:
         if rule.reason == ANOTHER_ORIENTATION:
-            rule.reason = _another_orientation(rule)
+            rule.reason = another_orientation(rule, units)
     rejected.sort(key=lambda r: (-r.verdict.effect, r.label))
     return rules, rejected
 
@@ -130,15 +137,6 @@ def _named(rule: Rule) -> int:
     return sum(1 for name in rule.names if name)
 
 
-def _cited(rule: Rule) -> str:
-    """How a reason names the rule it points to: its id and label, or, for a rule another took the place
-    of, its label and the reported rule that stands for it."""
-    if rule.rank:
-        return f"{rule.rule_id} ({rule.label})"
-    stand = rule.reported_stand_in()
-    return f"{rule.label}, shown by {stand.rule_id} ({stand.label})" if stand else rule.label
-
-
 def _better_named_first(ranked: Rule, weaker: Rule, rules: list[Rule], displaced: list[Rule],
                         rejected: list[Rule], covers: bool) -> tuple[Rule, Rule]:
     """(the rule that stands for both, the one it shows): ``weaker`` repeats or lies in ``ranked``; it takes
@@ -149,14 +147,14 @@ def _better_named_first(ranked: Rule, weaker: Rule, rules: list[Rule], displaced
     if (not ranked.rank or not covers or _named(weaker) <= _named(ranked)
             or weaker.verdict.effect < REPEAT_SHARE * ranked.verdict.effect):
         return ranked, weaker
-    before = _cited(ranked)
+    before = ranked.cited()
     weaker.rank, ranked.rank = ranked.rank, 0
     rules[weaker.rank - 1] = weaker
     ranked.shown_by = weaker
     displaced.append(ranked)
     for other in rejected:
         if other.reason and other.shown_by is ranked:
-            other.reason = other.reason.replace(before, _cited(ranked))
+            other.reason = other.reason.replace(before, ranked.cited())
     return weaker, ranked
 
 
@@ -198,7 +196,7 @@ def _part_of(rule: Rule, ranked: list[Rule], ppms: dict[str, np.ndarray], units:
     query = arrangement_ppm(rule.verdict, ppms)
     alone = rule.verdict.motifs[0] if len(rule.verdict.motifs) == 1 else None
     others = [r for r in ranked if r.verdict.readout == rule.verdict.readout
-              and not ((_same_motifs(rule, r, units) or _another_motif(rule, r, units)) and _alternative(rule, r))
+              and not ((_same_motifs(rule, r, units) or _another_motif(rule, r, units)) and is_alternative(rule, r))
               and not (alone is not None and copies(alone, r) >= 2)]
     if not others:
         return None
@@ -240,7 +238,7 @@ def _repeats(rule: Rule, ranked: list[Rule], units: Units) -> Rule | None:
     for other in ranked:
         if len(other.verdict.motifs) != len(mine):
             continue
-        if not _alternative(rule, other):  # a clearly weaker other arrangement is a variant
+        if not is_alternative(rule, other):  # a clearly weaker other arrangement is a variant
             if all(units.alike(a, b) for a, b in zip(rule.verdict.motifs, other.verdict.motifs, strict=True)):
                 return other
             continue
@@ -249,21 +247,6 @@ def _repeats(rule: Rule, ranked: list[Rule], units: Units) -> Rule | None:
             if all(units.alike(a, b) and sa == sb for (a, sa), (b, sb) in zip(mine, reading, strict=True)):
                 return other
     return None
-
-
-def _palindromic_copy(rule: Rule, units: Units) -> str | None:
-    """The motif of a homotypic pair of a motif that reads alike on both strands (None otherwise)."""
-    motifs = rule.verdict.motifs
-    return motifs[0] if len(motifs) == 2 and motifs[0] == motifs[1] and motifs[0] in units.palindromic else None
-
-
-#: another order or strand of the same motifs is a rule of its own when its effect is at least this share
-#: of the stronger arrangement's (the model hardly tells the two apart); a weaker one is a variant
-ARRANGEMENT_SHARE = 0.8
-
-
-def _alternative(rule: Rule, other: Rule) -> bool:
-    return rule.verdict.effect >= ARRANGEMENT_SHARE * other.verdict.effect
 
 
 #: an arrangement the CRMs hold in less than this share of their pairs of its two motifs gives way to one
@@ -334,58 +317,3 @@ def _strongest_other(rule: Rule, kept: list[Rule]) -> float:
     motif = rule.verdict.motifs[0] if len(rule.verdict.motifs) == 1 else None
     return max(r.verdict.effect for r in kept if r.verdict.readout == rule.verdict.readout
                and (motif is None or copies(motif, r) < 2))
-
-
-def _one_per_orientation(kept: list[Rule], rejected: list[Rule], units: Units) -> list[Rule]:
-    """Of an arrangement and its reverse complement, keep the stronger (the other joins ``rejected``); of
-    the pairs of two copies of a palindromic unit, one (:func:`_palindromic_lead`)."""
-    best: dict[tuple, Rule] = {}
-    palindromes: dict[tuple[str, str], list[Rule]] = {}
-    for rule in kept:
-        v = rule.verdict
-        if len(v.motifs) != 2:
-            best[("single", v.motifs[0])] = rule
-            continue
-        if (motif := _palindromic_copy(rule, units)) is not None:
-            palindromes.setdefault((v.readout, motif), []).append(rule)
-            continue
-        key = (v.motifs[0], v.strands[0], v.motifs[1], v.strands[1])
-        cls = canonical(key)
-        if cls in best and best[cls].verdict.effect >= v.effect:
-            rule.reason = "reverse complement of a stronger arrangement"
-            rejected.append(rule)
-            continue
-        if cls in best:
-            best[cls].reason = "reverse complement of a stronger arrangement"
-            rejected.append(best[cls])
-        best[cls] = rule
-    for (readout, motif), group in palindromes.items():
-        lead = _palindromic_lead(group)
-        best[("palindromic", readout, motif)] = lead
-        for rule in group:
-            if rule is not lead:
-                rule.reason, rule.shown_by = ANOTHER_ORIENTATION, lead
-                rejected.append(rule)
-    return list(best.values())
-
-
-#: placeholder reason of a palindromic pair's other orientations until the rule they give way to is ranked
-ANOTHER_ORIENTATION = "another orientation"
-
-
-def _another_orientation(rule: Rule) -> str:
-    """The reason of a palindromic unit's pair that gave way to another orientation (``rule.shown_by``)."""
-    lead, motif = rule.shown_by, rule.verdict.motifs[0]
-    name = f"{lead.names[0]} ({motif})" if lead.names[0] else motif
-    return (f"another orientation of {_cited(lead)}: {name} reads alike on both strands, so two copies of it "
-            "read alike in every orientation")
-
-
-def _palindromic_lead(group: list[Rule]) -> Rule:
-    """The one pair of two copies of a palindromic unit that is reported: its strands carry no information,
-    so the pair is written as a tandem (both copies on one strand) whenever a tandem reading has at least
-    :data:`ARRANGEMENT_SHARE` of the strongest reading's effect; else the strongest reading."""
-    strongest = max(group, key=lambda r: (r.verdict.effect, r.label))
-    tandems = [r for r in group if r.verdict.strands[0] == r.verdict.strands[1]
-               and _alternative(r, strongest)]
-    return max(tandems, key=lambda r: (r.verdict.effect, r.label)) if tandems else strongest
