@@ -9,7 +9,8 @@ For each model of the zoo (trained once on planted JASPAR grammar and cached, se
 Both reports are scored by ``nmbench.scoring.score`` (TOMTOM q < 0.05 to the planted PWMs, grammar
 within 1 bp). Prints one table per model and writes ``results.json`` and ``results.md`` to ``--out``.
 
-    python benchmarks/grammar_recovery.py            # all four zoo models, default settings
+    python benchmarks/grammar_recovery.py            # all six zoo models, default settings
+    python benchmarks/grammar_recovery.py --quick --models basset-C,bd10-C   # the held-out grammar set
     python benchmarks/grammar_recovery.py --quick    # basset-A and bd10-B, lighter settings (< 10 min on 2 cores)
 """
 

@@ -315,3 +315,20 @@ def test_a_bad_thread_count_in_the_environment_is_refused(weights, monkeypatch):
     monkeypatch.setenv("NEURONMOTIF_THREADS", "two")
     assert_user_error(invoke("describe", f"{TOY}:FunctionalCNN", "--weights", weights),
                       "NEURONMOTIF_THREADS", "'two'", "number of CPU threads")
+
+
+def test_a_run_and_a_later_grammar_of_its_directory_verify_the_same_rules(single_motif_model, weights, tmp_path):
+    """The Python API's rule stage draws its backgrounds with the run's seed, as the command line does: a
+    run with seed 3 and `neuronmotif grammar` of its directory report the same rules (the API used seed 0
+    whatever the run's seed, so the two could disagree)."""
+    from conftest import fast_config
+    from neuronmotif.model import DNAModel
+    from neuronmotif.pipeline import run
+
+    out = tmp_path / "run"
+    run(DNAModel(single_motif_model[0]), out, layers=[1, 2], config=fast_config(seed=3), progress=False)
+    first = (out / "rules.tsv").read_text()
+    assert json.loads((out / "rules.json").read_text())["seed"] == 3
+    result = invoke("grammar", str(out), f"{TOY}:FunctionalCNN", "--weights", weights, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (out / "rules.tsv").read_text() == first

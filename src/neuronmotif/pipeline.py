@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -111,7 +111,8 @@ def run(model: DNAModel, out: str | Path | None = None, *, layers: Sequence[int]
     rules : RulesConfig or None
         Settings of the rule stage (:func:`neuronmotif.rules.find_rules`): hypotheses from the grammar,
         verified by inserting them into backgrounds and reading ``model``; None skips it (it needs
-        ``grammar``).
+        ``grammar``). The default draws its backgrounds with the run's seed (``config.seed``), as
+        ``neuronmotif run`` and ``neuronmotif grammar`` do, so re-verifying the directory repeats them.
 
     cluster : ClusterConfig or None
         Run each layer's neuron batches on Dask distributed (a LocalCluster of ``workers`` processes, or
@@ -122,6 +123,8 @@ def run(model: DNAModel, out: str | Path | None = None, *, layers: Sequence[int]
     RunResult
     """
     config = config or RunConfig()
+    if rules is DEFAULT_RULES:
+        rules = replace(DEFAULT_RULES, seed=config.seed)
     if console is None:
         from rich.console import Console
 
