@@ -75,3 +75,21 @@ def test_the_benchmark_reads_a_palindromic_planted_motif_on_either_strand():
         assert PlantedRule(1, "", (NFKB1, IRF1), strands, (6, 6), 6, frozenset({NFKB1})).reads_as(grammar)
     assert not PlantedRule(1, "", (NFKB1, IRF1), ("-", "+"), (6, 6), 6).reads_as(grammar)
     assert not PlantedRule(1, "", (NFKB1, IRF1), ("+", "-"), (6, 6), 6, frozenset({NFKB1})).reads_as(grammar)
+
+
+def test_similar_pairs_for_two_outputs_are_two_tasks_grammars_not_repeats():
+    """basset-C, run seed 1 at default settings: the TEAD1 pair of the TEAD1-RUNX1 task (output 1) was
+    dropped as a 'repeat' of the ELK1 tandem of the ELK1 task (output 2), the two motifs being similar (both
+    read GGAA). Judged by different outputs, they are two rules; on one output, the weaker still repeats."""
+    units = Units(similar={"G3": {"G110"}, "G110": {"G3"}})
+    ppms = {"G3": np.full((4, 9), 0.25), "G110": np.full((4, 8), 0.25)}
+
+    def tandem(motif, readout, effect, name):
+        return _pair((motif, motif), ("-", "-"), effect, readout=readout, gap=(3, 6), names=(name, name))
+
+    rules, _ = select_rules([tandem("G110", "output 2", 8.0, "ELK1"), tandem("G3", "output 1", 4.5, "TEAD1")],
+                            RulesConfig(), units, ppms, Counter())
+    assert [r.label for r in rules] == ["ELK1(-) -[3-6 bp]- ELK1(-)", "TEAD1(-) -[3-6 bp]- TEAD1(-)"]
+    rules, rejected = select_rules([tandem("G110", "output 2", 8.0, "ELK1"), tandem("G3", "output 2", 6.5, "TEAD1")],
+                                   RulesConfig(), units, ppms, Counter())
+    assert [r.label for r in rules] == ["ELK1(-) -[3-6 bp]- ELK1(-)"] and "repeats R1" in rejected[0].reason

@@ -236,7 +236,7 @@ def _repeats(rule: Rule, ranked: list[Rule], units: Units) -> Rule | None:
     mine = list(zip(rule.verdict.motifs, rule.verdict.strands, strict=True))
     flip = {"+": "-", "-": "+"}
     for other in ranked:
-        if len(other.verdict.motifs) != len(mine):
+        if len(other.verdict.motifs) != len(mine) or _other_output(rule, other):
             continue
         if not is_alternative(rule, other):  # a clearly weaker other arrangement is a variant
             if all(units.alike(a, b) for a, b in zip(rule.verdict.motifs, other.verdict.motifs, strict=True)):
@@ -247,6 +247,14 @@ def _repeats(rule: Rule, ranked: list[Rule], units: Units) -> Rule | None:
             if all(units.alike(a, b) and sa == sb for (a, sa), (b, sb) in zip(mine, reading, strict=True)):
                 return other
     return None
+
+
+def _other_output(rule: Rule, other: Rule) -> bool:
+    """Whether two rules are judged by different model outputs: two tasks' grammars, never repeats of each
+    other, however alike their motifs (a TEAD pair for one task beside an ETS pair for another: both read
+    GGAA)."""
+    a, b = rule.verdict.readout, other.verdict.readout
+    return a != b and a.startswith("output ") and b.startswith("output ")
 
 
 #: an arrangement the CRMs hold in less than this share of their pairs of its two motifs gives way to one
