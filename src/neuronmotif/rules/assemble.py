@@ -23,13 +23,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..annotation import Annotation, NetworkMotif
+from ..annotation import Annotation
 from ..dictionary import DictionaryMotif
 from ..grammar import orient
 from ..motifs import Match, MotifDatabase, match_known
 from ..motifs.similarity import aligned_columns, compare
 from .config import RulesConfig
-from .derived import DerivedMotif
+from .derived import DerivedMotif, held_network_motif
 from .hypotheses import PairHypothesis
 from .rule import Rule
 from .select import arrangement_ppm, is_hybrid, is_significant_pair
@@ -151,7 +151,7 @@ def partners_of_assembled(rules: list[Rule], assembled: list[DerivedMotif]) -> l
             motifs = set(rule.verdict.motifs)
             if len(rule.verdict.motifs) == 2 and motifs & set(motif.pieces):
                 for partner in motifs - set(motif.pieces):
-                    found.setdefault((motif.name, partner), set()).update(map(tuple, rule.holders))
+                    found.setdefault((motif.name, partner), set()).update(rule.holders)
     return [PairHypothesis(tuple(sorted(pair)), neurons) for pair, neurons in sorted(found.items())]
 
 
@@ -170,9 +170,7 @@ def with_assembled(annotation: Annotation, assembled: list[DerivedMotif]) -> Ann
         segment = replace(base.representative, end=base.representative.start + motif.ppm.shape[1], ppm=motif.ppm)
         index = ASSEMBLED_INDEX + int(motif.name[1:])
         rep = DictionaryMotif(base.layer, base.neuron, index, segment)
-        members = [rep] + [DictionaryMotif(layer, neuron, index, segment) for layer, neuron in motif.holders
-                           if (layer, neuron) != (base.layer, base.neuron)]
-        network.append(NetworkMotif(motif.name, rep, members, motif.first_layer))
+        network.append(held_network_motif(motif.name, rep, motif.holders, motif.first_layer))
         matches[rep.name] = [replace(motif.match, query=rep.name)] if motif.match else []
     return replace(annotation, network=network, matches=matches)
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..annotation import NetworkMotif
+from ..dictionary import DictionaryMotif
 from ..motifs import Match
 from ..sequences import decode
 
@@ -50,4 +52,14 @@ class DerivedMotif:
                 f"{best.q_value:.3g}" if best else "", self.first_layer, len(self.holders), per_layer, 0]
 
 
-__all__ = ["DerivedMotif"]
+def held_network_motif(name: str, representative: DictionaryMotif, holders: list[tuple[int, int]],
+                       first_layer: int) -> NetworkMotif:
+    """A network motif the rule stage makes (a cut piece, an assembled site), held where the motifs it comes
+    from are: its representative, and one stand-in with the same segment per other neuron in ``holders``."""
+    here = (representative.layer, representative.neuron)
+    members = [representative] + [DictionaryMotif(layer, neuron, representative.index, representative.representative)
+                                  for layer, neuron in sorted(set(holders) - {here})]
+    return NetworkMotif(name, representative, members, first_layer)
+
+
+__all__ = ["DerivedMotif", "held_network_motif"]

@@ -23,7 +23,7 @@ from ..dictionary import DictionaryMotif
 from ..motifs import Match, MotifDatabase, match_known
 from ..motifs.similarity import aligned_columns
 from ..ppm import informative_columns
-from .derived import DerivedMotif
+from .derived import DerivedMotif, held_network_motif
 from .hypotheses import MIN_UNIT_WIDTH, Site, holders
 
 #: most known sites looked for in one motif
@@ -164,10 +164,7 @@ def cut_known_sites(annotation: Annotation, db: MotifDatabase,
             name, k = f"G{next_id}", next_id
             next_id += 1
             rep = _piece(parent, start, end, PIECE_INDEX + k)
-            # one stand-in per neuron that holds the parent: the piece is held where its parent is
-            members = [rep] + [DictionaryMotif(layer, neuron, PIECE_INDEX + k, rep.representative)
-                               for layer, neuron in sorted(holders(parent) - {(rep.layer, rep.neuron)})]
-            network.append(NetworkMotif(name, rep, members, parent.first_layer))
+            network.append(held_network_motif(name, rep, sorted(holders(parent)), parent.first_layer))
             matches[rep.name] = [replace(match, query=rep.name, offset=match.offset + start)] if match else []
             derived.append(DerivedMotif(name, np.array(rep.ppm), f"cut from {parent.name} columns {start}-{end}",
                                         match and matches[rep.name][0], sorted(holders(parent)), parent.first_layer))
