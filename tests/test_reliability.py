@@ -109,15 +109,43 @@ def test_a_stale_lock_from_a_killed_run_is_taken_over(tmp_path, weights):
     proc = subprocess.Popen([sys.executable, "-m", "neuronmotif.cli", *map(str, args)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
-    while time.time() < deadline and proc.poll() is None and not (out / LOCK_NAME).exists():
-        time.sleep(0.005)
+    stamp = f'"pid": {proc.pid}'
+    while time.time() < deadline and proc.poll() is None and not _reads(out / LOCK_NAME, stamp):
+        time.sleep(0.005)  # the lock file is created, then locked, then stamped: wait for the stamp
     proc.kill()
     proc.wait()
     assert (out / LOCK_NAME).exists(), "the killed run left no lock file to take over"
-    assert f'"pid": {proc.pid}' in (out / LOCK_NAME).read_text()
+    assert stamp in (out / LOCK_NAME).read_text()
     result = cli(*args)
     assert result.returncode == 0, result.stderr
     assert (out / "layer_1" / "crms.meme").exists()
+
+
+def _reads(path, text: str) -> bool:
+    try:
+        return text in path.read_text()
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("leftovers", [[LOCK_NAME], [LOCK_NAME, ".write-test"],
+                                       [LOCK_NAME, ".write-test.a1b2.tmp"], [LOCK_NAME, ".run.json.x9y8.tmp"]])
+def test_a_run_killed_while_opening_its_directory_is_taken_over(tmp_path, leftovers):
+    """Killed after its lock but before run.json, a run leaves only its own files; the next run reopens them."""
+    for name in leftovers:
+        (tmp_path / name).write_text("")
+    manifest = {"model_fingerprint": "m", "seed": 0, "parameters": {}, "layers": [1]}
+    RunDirectory(tmp_path).prepare(manifest)
+    assert RunDirectory(tmp_path).manifest()["layers"] == [1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({LOCK_NAME, "run.json"})
+
+
+def test_a_directory_holding_a_users_file_is_still_refused(tmp_path):
+    (tmp_path / LOCK_NAME).write_text("")
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(NeuronMotifError, match="is not empty and is not a neuronmotif run directory"):
+        RunDirectory(tmp_path).prepare({"model_fingerprint": "m", "seed": 0, "parameters": {}, "layers": [1]})
+    assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
 def test_a_lock_is_refused_in_process_too(tmp_path):
