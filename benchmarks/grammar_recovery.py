@@ -10,7 +10,7 @@ Both reports are scored by ``nmbench.scoring.score`` (TOMTOM q < 0.05 to the pla
 within 1 bp). Prints one table per model and writes ``results.json`` and ``results.md`` to ``--out``.
 
     python benchmarks/grammar_recovery.py            # all six zoo models, default settings
-    python benchmarks/grammar_recovery.py --quick --models basset-C,bd10-C   # the held-out grammar set
+    python benchmarks/grammar_recovery.py --quick --models basset-C,bd10-C   # a held-out grammar set (also D)
     python benchmarks/grammar_recovery.py --quick    # basset-A and bd10-B, lighter settings (< 10 min on 2 cores)
 """
 

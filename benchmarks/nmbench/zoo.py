@@ -66,6 +66,12 @@ GRAMMAR_SETS = {
                           Grammar("TEAD1-5bp-RUNX1", ["MA0090.4", "MA0002.3"], [(5, 5)]),
                           Grammar("ELK1-3to7bp-ELK1", ["MA0028.3", "MA0028.3"], [(3, 7)], strands="+-"),
                           Grammar("NFKB1-6bp-IRF1", ["MA0105.4", "MA0050.4"], [(6, 6)]))),
+    # held out (session 19, first run before any code change that session): a long motif alone (REST, 20 bp), a
+    # flexible ordered heterotypic pair, a hard pair on both strands, a palindrome's hard pair
+    "D": GrammarSet("D", (Grammar("REST", ["MA0138.3"], strands="+-"),
+                          Grammar("MEF2C-4to10bp-MYOD1", ["MA0497.2", "MA0499.3"], [(4, 10)]),
+                          Grammar("NFYA-10bp-SP1", ["MA0060.4", "MA0079.5"], [(10, 10)], strands="+-"),
+                          Grammar("USF1-2bp-HNF4A", ["MA0093.4", "MA0114.5"], [(2, 2)]))),
 }
 
 
@@ -126,7 +132,8 @@ class ZooEntry:
 
 ZOO = {e.name: e for e in (ZooEntry("basset-A", "basset", "A"), ZooEntry("bd10-B", "bd10", "B"),
                            ZooEntry("basset-B", "basset", "B"), ZooEntry("bd10-A", "bd10", "A"),
-                           ZooEntry("basset-C", "basset", "C"), ZooEntry("bd10-C", "bd10", "C"))}
+                           ZooEntry("basset-C", "basset", "C"), ZooEntry("bd10-C", "bd10", "C"),
+                           ZooEntry("basset-D", "basset", "D"), ZooEntry("bd10-D", "bd10", "D"))}
 
 
 def cache_dir() -> Path:
