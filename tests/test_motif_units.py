@@ -30,3 +30,31 @@ def test_a_sox_motif_and_an_oct_motif_that_align_on_a_flank_are_two_units_not_co
     assert names == ["SOX2", "POU5F1"]
     units = decompose(annotation, None, load_motif_db("JASPAR2024"))
     assert units.folded == {} and units.parts("G1") == ["G1"] and units.parts("G2") == ["G2"]
+
+
+def test_a_motif_the_top_layers_crm_holds_once_is_no_pair_of_copies():
+    """A top-layer CRM holding a motif twice proposes the pair of copies, weighted by its sequences; a motif
+    each CRM holds once proposes none (it was proposed from every occurrence, and such pairs of one motif
+    crowded the planted heterotypic pairs out of the hypotheses scanned: basset-D, BENCHMARKS.md session 19)."""
+    from neuronmotif.annotation import Annotation, LayerMotifs, NetworkMotif
+    from neuronmotif.dictionary import DictionaryMotif, NeuronDictionary, Occurrence
+    from neuronmotif.ppm import CRM
+    from neuronmotif.rules.hypotheses import Units, pair_hypotheses
+    from neuronmotif.segment import Segment
+    from neuronmotif.store import NeuronResult
+
+    ppm = _ppm(OCT)
+    crms = [CRM(0, i, np.full((4, 40), 0.25), n, 1.0, 1.0) for i, n in enumerate((700, 300))]
+
+    def motif(index, places):
+        motif = DictionaryMotif(1, 0, index, Segment(1, 0, 0, 0, ppm.shape[1], ppm, 1.0))
+        motif.occurrences = [Occurrence(Segment(1, 0, crm, start, start + ppm.shape[1], ppm, 1.0), index, start,
+                                        ppm.shape[1], "+") for crm, start in places]
+        return motif
+
+    twice, once = motif(0, [(0, 0), (0, 20)]), motif(1, [(0, 12), (1, 3)])
+    dictionary = NeuronDictionary(1, 0, [twice, once])
+    layer = LayerMotifs(1, 40, [NeuronResult(0, "ok", crms=crms)], dictionaries={0: dictionary})
+    network = [NetworkMotif("G1", twice, [twice], 1), NetworkMotif("G2", once, [once], 1)]
+    found = pair_hypotheses(Annotation({1: layer}, {}, {}, network, {"motif_db": "JASPAR2024"}), Units())
+    assert [(h.motifs, h.support) for h in found] == [(("G1", "G1"), 700)]

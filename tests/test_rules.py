@@ -142,6 +142,35 @@ def test_rules_are_deterministic_for_a_run_directory_and_seed(pair_runs, pair_mo
     assert first.motif_status == second.motif_status
 
 
+def test_the_motifs_that_move_an_output_most_alone_are_paired_in_turn_with_every_outputs():
+    """basset-D (BENCHMARKS.md session 19): its NFYA-SP1 and MEF2C-MYOD1 tasks' motifs each moved their
+    output alone, but the trees never placed them side by side among the 12 best supported pairs, so the
+    two planted pairs were never put to the model. The motifs that move each output most are now paired,
+    the strongest pair of every output first, never a pair already proposed, at most ``cap``."""
+    from neuronmotif.annotation import NetworkMotif
+    from neuronmotif.dictionary import DictionaryMotif
+    from neuronmotif.rules.build import pairs_of_drivers
+    from neuronmotif.rules.verdicts import Verdict
+    from neuronmotif.segment import Segment
+
+    def network(name, neuron):
+        motif = DictionaryMotif(3, neuron, 0, Segment(3, neuron, 0, 0, 6, np.full((4, 6), 0.25), 1.0))
+        return NetworkMotif(name, motif, [motif], 3)
+
+    def alone(name, output, effect, p=1e-6, driven=None):
+        return Verdict((name,), ("+",), f"output {output}", effect, p, driven=driven or {})
+
+    verdicts = {"G1": alone("G1", 0, 9.0), "G2": alone("G2", 0, 5.0), "G3": alone("G3", 0, 4.0),
+                "G4": alone("G4", 1, 2.0), "G5": alone("G5", 1, 1.5, driven={"output 0": 0.5}),
+                "G6": alone("G6", 1, 3.0, p=0.2), "G7": alone("G7", 1, -1.0)}
+    by_id = {name: network(name, k) for k, name in enumerate(verdicts)}
+    found = pairs_of_drivers(verdicts, by_id, 3, {("G1", "G2")}, 3)
+    # output 0: G1, G2, G3 (G5 moves it least); output 1: G4, G5 (G6 not significant, G7 lowers it)
+    assert [h.motifs for h in found] == [("G1", "G3"), ("G4", "G5"), ("G2", "G3")]
+    assert found[1].neurons == {(3, 3), (3, 4)}
+    assert pairs_of_drivers(verdicts, by_id, 0, set(), 6) == []
+
+
 def test_a_hard_peak_is_one_gap_and_a_plateau_is_a_range():
     rng = np.random.default_rng(0)
     gaps = np.arange(-2, 12)

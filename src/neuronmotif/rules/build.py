@@ -229,6 +229,36 @@ def _measure_pairs(benches: Benches, by_id: dict[str, NetworkMotif], hypotheses:
     return out
 
 
+def pairs_of_drivers(verdicts: dict[str, Verdict], by_id: dict[str, NetworkMotif], most: int,
+                     proposed: set[tuple[str, str]], cap: int) -> list[PairHypothesis]:
+    """Pairs the model proposes: for every judging readout (a model output; a neuron where there is none),
+    the ``most`` motifs that move it most inserted alone (p < 0.01) paired with each other, but for pairs
+    already ``proposed``; at most ``cap``, taken in turn from each readout (its strongest new pair first).
+
+    The trees propose the pairs their CRMs place side by side, ranked by the sequences that hold them; two
+    motifs a task needs together can rank below ``max_pairs`` (its CRMs split over many neurons, or one of
+    the motifs read as short pieces). These pairs are held by the neurons of both motifs.
+    """
+    judges = {v.readout for v in verdicts.values()}
+    effects: dict[str, dict[str, float]] = {readout: {} for readout in judges}
+    for name, v in verdicts.items():
+        if v.p_value < 0.01 and v.effect > 0:
+            for readout, value in {**v.driven, v.readout: v.effect}.items():
+                if readout in judges and value > 0:
+                    effects[readout][name] = value
+    queues = []
+    for readout in sorted(effects, key=lambda r: (-max(effects[r].values(), default=0.0), r)):
+        top = sorted(effects[readout], key=lambda m: (-effects[readout][m], m))[:most]
+        pairs = (tuple(sorted((a, b))) for i, a in enumerate(top) for b in top[i + 1:])
+        queues.append([key for key in pairs if key not in proposed])
+    out: dict[tuple[str, str], PairHypothesis] = {}
+    for turn in range(max(map(len, queues), default=0)):
+        for key in (q[turn] for q in queues if turn < len(q)):
+            if key not in out and len(out) < cap:
+                out[key] = PairHypothesis(key, holders(by_id[key[0]]) | holders(by_id[key[1]]))
+    return list(out.values())
+
+
 def _set_q_values(candidates: list[Rule]) -> None:
     """Benjamini-Hochberg q-values over every test so far (each candidate's verdict), in place."""
     q = bh_qvalues(np.array([r.verdict.p_value for r in candidates])) if candidates else np.zeros(0)
@@ -274,6 +304,8 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
                       for g in tested}
     pairs = [h for h in pair_hypotheses(annotation, units) if all(m in motif_verdicts for m in h.motifs)]
     pairs = pairs[: config.max_pairs]
+    pairs += pairs_of_drivers(motif_verdicts, by_id, config.drivers_paired, {h.motifs for h in pairs},
+                              config.max_pairs // 2)
     log(f"rules: scanning {len(pairs)} motif pairs at every gap, order and strand")
     pair_verdicts = _measure_pairs(benches, by_id, pairs, config)
     singles = [(v, holders(by_id[name])) for name, v in motif_verdicts.items()]

@@ -22,6 +22,9 @@ class RulesConfig:
         Network motifs verified, most used first.
     max_pairs : int
         Pair hypotheses verified, most supported first (each in all orders and strands).
+    drivers_paired : int
+        The motifs that move each readout most inserted alone (this many) are also paired with each other,
+        up to ``max_pairs // 2`` pairs beyond the ``max_pairs`` the trees propose (0: none).
     n_screen : int
         Backgrounds of the quick scan that ranks a pair's orders and strands.
     full_scans : int
@@ -63,6 +66,7 @@ class RulesConfig:
     n_test: int = 128
     max_motifs: int = 40
     max_pairs: int = 12
+    drivers_paired: int = 3
     n_screen: int = 16
     full_scans: int = 4
     q_max: float = 0.05
@@ -82,6 +86,7 @@ class RulesConfig:
         check_range("RulesConfig", "n_test", self.n_test, low=8)
         check_range("RulesConfig", "max_motifs", self.max_motifs, low=0)
         check_range("RulesConfig", "max_pairs", self.max_pairs, low=0)
+        check_range("RulesConfig", "drivers_paired", self.drivers_paired, low=0)
         check_range("RulesConfig", "n_screen", self.n_screen, low=8)
         check_range("RulesConfig", "full_scans", self.full_scans, low=1)
         check_range("RulesConfig", "q_max", self.q_max, low=0, high=1)

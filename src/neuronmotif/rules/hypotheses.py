@@ -273,12 +273,30 @@ def _name(annotation: Annotation, motif: NetworkMotif) -> str:
     return best.target_name if best else ""
 
 
+def _copies_held(motifs: list, network: dict[str, str], units: Units, crms: list) -> dict[str, int]:
+    """Unit -> the sequences of the neuron's CRMs that hold two or more copies of it (anywhere in the CRM).
+
+    ``motifs``: the neuron's dictionary motifs; ``network``: dictionary motif name -> network motif id;
+    ``crms``: the neuron's CRMs by index. A CRM holding the unit once is no evidence of a pair of copies.
+    """
+    copies: dict[tuple[str, int], int] = {}
+    for m in motifs:
+        for part in set(units.parts(network[m.name])) if m.name in network else ():
+            for o in m.occurrences:
+                copies[part, o.segment.crm_index] = copies.get((part, o.segment.crm_index), 0) + 1
+    held: dict[str, int] = {}
+    for (part, crm), count in copies.items():
+        if count >= 2:
+            held[part] = held.get(part, 0) + crms[crm].n_sequences
+    return held
+
+
 def pair_hypotheses(annotation: Annotation, units: Units) -> list[PairHypothesis]:
     """Every two units adjacent in a syntax tree or inside a composite motif, most supported first.
 
     Adjacent slots of a combination give every pair of a unit of the one and a unit of the other (the
-    model decides order and strand); a composite gives its adjacent sites; every unit of the top layer's
-    dictionaries is also paired with itself (two copies the CRMs place at windows far apart, as in a
+    model decides order and strand); a composite gives its adjacent sites; a unit that a top-layer CRM holds
+    twice or more is also paired with itself (two copies the CRMs place at windows far apart, as in a
     positional model, need not be adjacent in one tree). Support: the sequences of the CRMs holding them.
     """
     network = {m.name: g.name for g in annotation.network for m in g.members}
@@ -298,10 +316,8 @@ def pair_hypotheses(annotation: Annotation, units: Units) -> list[PairHypothesis
                 for a, b in zip(parts, parts[1:], strict=False):
                     add(a, b, (layer, neuron), weight)
             if layer == max(annotation.layers):  # the top layer may pair copies of one motif anywhere
-                for m in dictionary.motifs:
-                    for part in set(units.parts(network[m.name])) if m.name in network else ():
-                        add(part, part, (layer, neuron),
-                            sum(crms[neuron][o.segment.crm_index].n_sequences for o in m.occurrences))
+                for part, weight in _copies_held(dictionary.motifs, network, units, crms[neuron]).items():
+                    add(part, part, (layer, neuron), weight)
             names = [m.name for m in dictionary.motifs]
             for combo in lm.combinations.get(neuron, []):
                 for j in range(len(combo.keys) - 1):
