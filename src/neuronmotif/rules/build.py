@@ -52,7 +52,7 @@ from .orientation import arrangement_support, canonical
 from .rule import Rule, RuleSet
 from .select import select_rules
 from .sites import cut_known_sites
-from .verdicts import Benches, Verdict, measure_motif, measure_pair, screen_pair
+from .verdicts import DRIVEN_P, Benches, Verdict, measure_motif, measure_pair, screen_pair
 
 #: most neurons read per hypothesis (highest layers first)
 MAX_READ_NEURONS = 24
@@ -232,7 +232,7 @@ def _measure_pairs(benches: Benches, by_id: dict[str, NetworkMotif], hypotheses:
 def pairs_of_drivers(verdicts: dict[str, Verdict], by_id: dict[str, NetworkMotif], most: int,
                      proposed: set[tuple[str, str]], cap: int) -> list[PairHypothesis]:
     """Pairs the model proposes: for every judging readout (a model output; a neuron where there is none),
-    the ``most`` motifs that move it most inserted alone (p < 0.01) paired with each other, but for pairs
+    the ``most`` motifs that move it most inserted alone (p < DRIVEN_P) paired with each other, but for pairs
     already ``proposed``; at most ``cap``, taken in turn from each readout (its strongest new pair first).
 
     The trees propose the pairs their CRMs place side by side, ranked by the sequences that hold them; two
@@ -242,7 +242,7 @@ def pairs_of_drivers(verdicts: dict[str, Verdict], by_id: dict[str, NetworkMotif
     judges = {v.readout for v in verdicts.values()}
     effects: dict[str, dict[str, float]] = {readout: {} for readout in judges}
     for name, v in verdicts.items():
-        if v.p_value < 0.01 and v.effect > 0:
+        if v.p_value < DRIVEN_P and v.effect > 0:
             for readout, value in {**v.driven, v.readout: v.effect}.items():
                 if readout in judges and value > 0:
                     effects[readout][name] = value

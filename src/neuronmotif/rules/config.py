@@ -24,7 +24,7 @@ class RulesConfig:
         Pair hypotheses verified, most supported first (each in all orders and strands).
     drivers_paired : int
         The motifs that move each readout most inserted alone (this many) are also paired with each other,
-        up to ``max_pairs // 2`` pairs beyond the ``max_pairs`` the trees propose (0: none).
+        up to ``max_pairs // 2`` pairs beyond the ``max_pairs`` the trees propose (0 or 1: none).
     n_screen : int
         Backgrounds of the quick scan that ranks a pair's orders and strands.
     full_scans : int

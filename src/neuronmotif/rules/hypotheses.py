@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..annotation import Annotation, NetworkMotif
+from ..dictionary import DictionaryMotif
 from ..motifs import MotifDatabase
 from ..motifs.similarity import aligned_columns, compare, palindromic
+from ..ppm import CRM
 
 #: TOMTOM p-value below which a unit aligned wholly inside a longer motif is a site of it
 FRAGMENT_P = 1e-3
@@ -273,7 +275,8 @@ def _name(annotation: Annotation, motif: NetworkMotif) -> str:
     return best.target_name if best else ""
 
 
-def _copies_held(motifs: list, network: dict[str, str], units: Units, crms: list) -> dict[str, int]:
+def _copies_held(motifs: list[DictionaryMotif], network: dict[str, str], units: Units,
+                 crms: list[CRM]) -> dict[str, int]:
     """Unit -> the sequences of the neuron's CRMs that hold two or more copies of it (anywhere in the CRM).
 
     ``motifs``: the neuron's dictionary motifs; ``network``: dictionary motif name -> network motif id;

@@ -125,14 +125,14 @@ class RunDirectory:
                 self._clear()
             else:
                 manifest = {**manifest, "layers": sorted(set(old.get("layers", [])) | set(manifest["layers"]))}
-        elif any(not _left_by_a_start(child.name) for child in self.path.iterdir()):
-            raise RunDirectoryError(
-                f"'{self.path}' is not empty and is not a neuronmotif run directory (no run.json); choose an "
-                "empty or new directory with -o.")
         else:
-            for child in self.path.iterdir():
-                if child.name != LOCK_NAME:  # what a run killed while opening this directory left
-                    child.unlink()
+            others = [child for child in self.path.iterdir() if child.name != LOCK_NAME]
+            if not all(map(_left_by_a_start, others)):
+                raise RunDirectoryError(
+                    f"'{self.path}' is not empty and is not a neuronmotif run directory (no run.json); choose "
+                    "an empty or new directory with -o.")
+            for child in others:  # what a run killed while opening this directory left
+                child.unlink()
         atomic_write_text(manifest_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
     def manifest(self) -> dict:
@@ -232,11 +232,9 @@ def _describe_difference(old: dict, new: dict, keys: list[str]) -> str:
     return "; ".join(parts)
 
 
-def _left_by_a_start(name: str) -> bool:
-    """Whether ``name`` is a file a run killed while opening its directory may leave behind.
-
-    A run killed between taking the lock and writing run.json leaves its lock file, and possibly its
-    write test or a half-written run.json (an atomic write's temporary file); none of them is a user's.
-    """
-    return (name == LOCK_NAME or name.startswith(".write-test")
-            or (name.startswith(".run.json.") and name.endswith(".tmp")))
+def _left_by_a_start(path: Path) -> bool:
+    """Whether ``path`` is a file a run killed while opening its directory may leave beside its lock: its
+    write test, or a half-written run.json (an atomic write's temporary file); neither is a user's."""
+    name = path.name
+    half_written = name.startswith(".run.json.") and name.endswith(".tmp")
+    return path.is_file() and (name.startswith(".write-test") or half_written)
