@@ -892,3 +892,57 @@ def test_an_unnamed_long_motif_around_a_stronger_rules_motif_is_a_longer_reading
         assert (single.label in [r.label for r in rules]) is kept, (name, kept, [r.reason for r in rejected])
         if not kept:
             assert rejected[0].reason.startswith("an unnamed 59-bp stretch around the motif of R1")
+
+
+def test_an_outputs_spread_over_random_backgrounds_is_measured_in_its_own_units():
+    """A model whose output counts the A's of 100 uniform random bases varies by the binomial sd,
+    sqrt(100 * 0.25 * 0.75) = 4.33, and its second output, the same count in units 10 times smaller,
+    by a tenth of it: the floor under a rule's effect follows each output's own scale."""
+    import torch
+    from torch import nn
+
+    from neuronmotif.rules.verdicts import Benches
+
+    class CountA(nn.Module):
+        input_length = 100
+
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv1d(4, 1, 1, bias=False)
+            self.conv.weight.data[:] = torch.tensor([1.0, 0, 0, 0]).view(1, 4, 1)
+
+        def forward(self, x):
+            count = self.conv(x).sum(dim=-1)
+            return torch.cat([count, count / 10], dim=1)
+
+    spread = Benches(DNAModel(CountA()), RulesConfig()).output_spread()
+    assert set(spread) == {"output 0", "output 1"}
+    assert spread["output 0"] == pytest.approx(np.sqrt(100 * 0.25 * 0.75), rel=0.1)
+    assert spread["output 1"] == pytest.approx(spread["output 0"] / 10)
+
+
+def test_the_strongest_rule_of_an_output_the_model_hardly_learned_is_too_weak_to_report():
+    """basset-C reported `TEAD2(+) -[4-5 bp]- FEZF2(-)` as a rule of its GATA1 output because it was that
+    output's strongest, at an effect of 0.08 logits where the output varies by 0.98 over random
+    backgrounds (its other outputs' rules: 5-7). Under a quarter of that spread a rule is too weak; the
+    same effect on an output 10 times narrower is a rule."""
+    from collections import Counter
+
+    from neuronmotif.rules.hypotheses import Units
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.select import select_rules
+    from neuronmotif.rules.verdicts import Verdict
+
+    ppms = {"G1": jaspar_motif(CEBPB)[1], "G2": jaspar_motif(FOXA2)[1]}
+
+    def single(motif, readout, effect):
+        return Rule(Verdict((motif,), ("+",), readout, effect, 1e-12, driven={readout: effect}), ("",), None,
+                    1e-12, [(3, 1)], f"{motif}(+)")
+
+    for spread_0, reported in ((0.98, ["G2(+)"]), (0.098, ["G2(+)", "G1(+)"])):
+        candidates = [single("G1", "output 0", 0.085), single("G2", "output 1", 7.2)]
+        rules, rejected = select_rules(candidates, RulesConfig(), Units(), ppms, Counter(),
+                                       {"output 0": spread_0, "output 1": 1.1})
+        assert [r.label for r in rules] == reported
+        if len(reported) == 1:
+            assert rejected[0].reason.startswith("too weak: moves output 0 by 0.085, under 0.25 of the 0.98")

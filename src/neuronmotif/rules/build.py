@@ -318,7 +318,8 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     include_assembled(units, ppms, [a.name for a in assembled])
     support = arrangement_support(annotation, units)
     if assembled:  # the pair rules of a piece, asked again with the whole site
-        trial, _ = select_rules([replace(r) for r in candidates], config, units, ppms, support)
+        trial, _ = select_rules([replace(r) for r in candidates], config, units, ppms, support,
+                                benches.output_spread())
         if partners := partners_of_assembled(trial, assembled)[: config.max_pairs]:
             log(f"rules: scanning {len(partners)} pairs of assembled sites with the partners of their pieces")
             named = with_assembled(annotation, assembled)
@@ -330,7 +331,8 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
         held = {f"L{layer}_N{n}" for layer, n in holders(by_id[name])}
         status[name] = "verified" if held & set(verdict.driven) else "not verified: inserted alone it moves none " \
                                                                      "of the neurons that hold it"
-    rules, unverified = select_rules(candidates, config, units, ppms, support)
+    spread = benches.output_spread()
+    rules, unverified = select_rules(candidates, config, units, ppms, support, spread)
     reported = {m for r in rules for m in r.verdict.motifs}
     for name in reported:
         if status.get(name, "").startswith("not verified"):
@@ -339,5 +341,6 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     status.update({a.name: "verified" if a.name in reported else f"{a.origin}; its rule is not reported"
                    for a in assembled})
     return RuleSet(rules, unverified, dict(sorted(status.items(), key=lambda kv: int(kv[0][1:]))), motif_verdicts,
-                   {"versions": versions(), "seed": config.seed, "parameters": config.parameters()},
+                   {"versions": versions(), "seed": config.seed, "parameters": config.parameters(),
+                    "output_spread": spread},
                    time.perf_counter() - start, benches.evaluated, pieces + assembled)

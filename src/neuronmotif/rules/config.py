@@ -40,6 +40,11 @@ class RulesConfig:
     min_share : float
         A rule is reported when its effect is at least this share of the strongest rule's effect on the
         same readout (the same model output); weaker ones are listed as minor.
+    min_effect_sd : float
+        A rule judged by a model output is reported only when its effect is at least this many standard
+        deviations of that output over random backgrounds (the output's own scale): the strongest rule of
+        an output the model hardly learned is no rule when it moves the output less than swapping one
+        random sequence for another does.
     min_interaction_share : float
         A pair of two different motifs is a rule only when its interaction is at least this share of its
         stronger motif's effect alone on the pair's readout; else that motif is the rule, and the partner
@@ -73,6 +78,7 @@ class RulesConfig:
     half_max: float = 0.5
     min_cooperativity: float = 0.25
     min_share: float = 0.5
+    min_effect_sd: float = 0.25
     min_interaction_share: float = 0.5
     subsumed: float = 2.0
     flank: int = 2
@@ -92,6 +98,7 @@ class RulesConfig:
         check_range("RulesConfig", "q_max", self.q_max, low=0, high=1)
         check_range("RulesConfig", "half_max", self.half_max, low=0, high=1)
         check_range("RulesConfig", "min_interaction_share", self.min_interaction_share, low=0)
+        check_range("RulesConfig", "min_effect_sd", self.min_effect_sd, low=0)
         check_range("RulesConfig", "scan_budget", self.scan_budget, low=1000)
 
     def parameters(self) -> dict:

@@ -89,6 +89,11 @@ class Bench:
     def n(self) -> int:
         return len(self.backgrounds)
 
+    @property
+    def base_outputs(self) -> torch.Tensor | None:
+        """(N, T) the model's outputs on the backgrounds alone (None when the head does not run)."""
+        return self._base_outputs
+
     def positional(self) -> bool:
         """Whether the readout neurons see (nearly) the whole input, or the model fixes its input length."""
         if getattr(self.model.module, "input_length", None):

@@ -52,14 +52,18 @@ def is_hybrid(rule: Rule, config: RulesConfig) -> bool:
 
 
 def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms: dict[str, np.ndarray],
-                 support: Counter | None = None) -> tuple[list[Rule], list[Rule]]:
+                 support: Counter | None = None, spread: dict[str, float] | None = None
+                 ) -> tuple[list[Rule], list[Rule]]:
     """Split measured hypotheses into ranked rules and unverified ones (each with its reason).
 
     Pairs are judged first (significance, overlap, cooperativity), then single motifs (significance, and
     whether a pair that passed acts for them). ``support``: which arrangements the CRMs hold
-    (:func:`~neuronmotif.rules.orientation.arrangement_support`).
+    (:func:`~neuronmotif.rules.orientation.arrangement_support`). ``spread``: each model output's standard
+    deviation over random backgrounds (:meth:`~neuronmotif.rules.verdicts.Benches.output_spread`); a rule
+    under ``min_effect_sd`` of its output's is too weak to report.
     """
     support = support or Counter()
+    spread = spread or {}
     pairs = [r for r in candidates if len(r.verdict.motifs) == 2]
     singles = [r for r in candidates if len(r.verdict.motifs) == 1]
     alone = {r.verdict.motifs[0]: r for r in singles if r.q_value < config.q_max and r.verdict.effect > 0}
@@ -96,7 +100,9 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
     rules: list[Rule] = []
     displaced: list[Rule] = []  # ranked rules a better-named repeat or part took the place of
     for rule in kept:
-        if rule.verdict.effect < config.min_share * _strongest_other(rule, kept):
+        if rule.verdict.effect < config.min_effect_sd * spread.get(rule.verdict.readout, 0.0):
+            rule.reason = _too_weak(rule, spread[rule.verdict.readout], config.min_effect_sd)
+        elif rule.verdict.effect < config.min_share * _strongest_other(rule, kept):
             rule.reason = f"minor: effect under {config.min_share:g} of the strongest rule's on {rule.verdict.readout}"
         elif (held := _held_instead(rule, kept, units, support)) is not None:
             rule.reason = (f"the CRMs hold it in {100 * _share(rule, support):.0f}% of their pairs of its motifs; "
@@ -294,6 +300,12 @@ def _another_motif(rule: Rule, other: Rule, units: Units) -> bool:
     mine, theirs = rule.verdict.motifs, other.verdict.motifs
     return len(mine) == len(theirs) == 2 and (any(not any(units.alike(a, b) for b in theirs) for a in mine)
                                               or any(not any(units.alike(b, a) for a in mine) for b in theirs))
+
+
+def _too_weak(rule: Rule, sd: float, share: float) -> str:
+    v = rule.verdict
+    return (f"too weak: moves {v.readout} by {v.effect:.3g}, under {share:g} of the {sd:.3g} that {v.readout} "
+            "varies by (sd) over random backgrounds")
 
 
 def _insignificant(rule: Rule) -> str:

@@ -111,6 +111,20 @@ class Benches:
     def evaluated(self) -> int:
         return sum(b.evaluated for b in self._made.values())
 
+    def output_spread(self) -> dict[str, float]:
+        """Standard deviation of each model output over :data:`SPREAD_BACKGROUNDS` random backgrounds
+        (output units), by 'output <t>': how much the output moves from one random sequence to another.
+        Empty when the model's head does not run."""
+        bench = self.get([], SPREAD_BACKGROUNDS, "spread")
+        if bench.base_outputs is None:
+            return {}
+        sd = bench.base_outputs.double().std(dim=0).cpu().numpy()
+        return {f"output {t}": float(v) for t, v in enumerate(sd)}
+
+
+#: backgrounds whose outputs give each output's spread (:meth:`Benches.output_spread`)
+SPREAD_BACKGROUNDS = 512
+
 
 def _judge(scores: np.ndarray, bench: Bench, neurons: list[tuple[int, int]]) -> int:
     """Column of the judging readout: the output with the largest peak score, else the holding neuron's."""
