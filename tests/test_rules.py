@@ -946,3 +946,38 @@ def test_the_strongest_rule_of_an_output_the_model_hardly_learned_is_too_weak_to
         assert [r.label for r in rules] == reported
         if len(reported) == 1:
             assert rejected[0].reason.startswith("too weak: moves output 0 by 0.085, under 0.25 of the 0.98")
+
+
+def test_an_inverted_pair_of_one_motif_joining_a_pairs_two_strands_is_that_pair_not_a_rule():
+    """bd10-D's model learned NFYA -[10 bp]- SP1 on both strands and answered the SP1 site's two strands,
+    C box then G box (the start of the pair's reverse complement, then the end of the pair), at 7.3, more
+    than the pair itself read through the network's motifs (5.2): reported, the chimera was rule 2 and the
+    planted pair was dropped as its 'variant'. An inverted pair of one motif beside a heterotypic pair
+    of it on the same output is that pair's two strands; on another output, or beside a pair with under
+    half its effect, it stays a rule."""
+    from collections import Counter
+
+    from neuronmotif.rules.hypotheses import Units
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.select import select_rules
+    from neuronmotif.rules.verdicts import Verdict
+
+    sp1, nfya = "MA0079.5", "MA0060.4"
+    ppms = {"G1": jaspar_motif(sp1)[1], "G2": jaspar_motif(nfya)[1]}
+
+    def rules_of(chimera_readout: str, pair_effect: float) -> tuple[list[str], list]:
+        boxes = Verdict(("G1", "G1"), ("-", "+"), chimera_readout, 7.25, 1e-20, (10, 14), 12, 0.8,
+                        {chimera_readout: 7.25})
+        chimera = Rule(boxes, ("SP1", "SP1"), None, 1e-20, [(8, 9)], "SP1(-) -[10-14 bp]- SP1(+)", core_gap=12)
+        planted = Verdict(("G1", "G2"), ("-", "-"), "output 2", pair_effect, 1e-18, (9, 13), 10, 0.9,
+                          {"output 2": pair_effect})
+        pair = Rule(planted, ("SP1", "NFYA"), None, 1e-18, [(8, 8)], "SP1(-) -[9-13 bp]- NFYA(-)", core_gap=10)
+        rules, rejected = select_rules([chimera, pair], RulesConfig(min_share=0.1), Units(), ppms, Counter())
+        return [r.label for r in rules], rejected
+
+    labels, rejected = rules_of("output 2", 5.24)
+    assert labels == ["SP1(-) -[9-13 bp]- NFYA(-)"]
+    assert rejected[0].reason.startswith("two strands of SP1(-) -[9-13 bp]- NFYA(-)")
+    assert rejected[0].shown_by.label == "SP1(-) -[9-13 bp]- NFYA(-)"
+    assert rules_of("output 0", 5.24)[0] == ["SP1(-) -[10-14 bp]- SP1(+)", "SP1(-) -[9-13 bp]- NFYA(-)"]
+    assert "SP1(-) -[10-14 bp]- SP1(+)" in rules_of("output 2", 3.0)[0]

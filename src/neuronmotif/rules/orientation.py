@@ -206,3 +206,56 @@ def _palindromic_lead(group: list[Rule]) -> Rule:
 
 __all__ = ["ANOTHER_ORIENTATION", "ARRANGEMENT_SHARE", "Arrangement", "another_orientation", "arrangement_support",
            "canonical", "is_alternative", "one_per_orientation", "share"]
+
+
+#: a heterotypic pair explains an inverted pair of one of its motifs when it has at least this share of
+#: the inverted pair's effect on the same readout
+CHIMERA_SHARE = 0.5
+
+
+def strand_chimeras(kept: list[Rule], rejected: list[Rule], units: Units) -> list[Rule]:
+    """Set aside the inverted pairs of one motif that are two strands of a heterotypic pair (they join
+    ``rejected``, shown by that pair); return the rest of ``kept``.
+
+    A model that learned a pair ``A(+) -> B(+)`` on both strands (any genomic model, and every zoo grammar
+    planted on both strands) detects it and its reverse complement ``B(-) -> A(-)``; two such detectors
+    also answer half of each, ``A(+) ... A(-)`` (the start of the pair, then the end of its reverse
+    complement) or ``B(-) ... B(+)``. basset-D and bd10-D answered the C and G runs of their NFYA -> SP1
+    pair that way, as strongly as the pair itself (`SP2(-) -[10-14 bp]- SP2(+)` at 7.3 beside
+    `SP2(-) -[9-13 bp]- NFYC(-)` at 5.2): a chimera of the pair's two strands, not a grammar of its own.
+    Only an inverted pair of one non-palindromic motif, beside a heterotypic pair on the same readout with
+    :data:`CHIMERA_SHARE` of its effect, whose first motif it starts with on the same strand or whose
+    second it ends with on the same strand.
+    """
+    heterotypic = [r for r in kept if len(r.verdict.motifs) == 2 and not units.alike(*r.verdict.motifs)]
+    out = []
+    for rule in kept:
+        if (pair := _chimera_of(rule, heterotypic, units)) is None:
+            out.append(rule)
+            continue
+        first = f"{rule.names[0] or rule.verdict.motifs[0]}"
+        rule.reason = (f"two strands of {pair.label}: {first} on one strand where that pair starts and on the "
+                       "other where its reverse complement ends, answered by the pair's detectors, not a "
+                       "grammar of its own")
+        rule.shown_by = pair
+        rejected.append(rule)
+    return out
+
+
+def _chimera_of(rule: Rule, heterotypic: list[Rule], units: Units) -> Rule | None:
+    """The heterotypic pair of which ``rule`` (an inverted pair of one motif) joins the two strands."""
+    v = rule.verdict
+    if (len(v.motifs) != 2 or v.strands[0] == v.strands[1] or not units.alike(*v.motifs)
+            or set(v.motifs) & units.palindromic):
+        return None
+
+    def like(motif: str) -> bool:
+        return all(units.alike(m, motif) for m in v.motifs)
+
+    for pair in heterotypic:
+        (first, second), (s_first, s_second) = pair.verdict.motifs, pair.verdict.strands
+        if pair.verdict.readout != v.readout or pair.verdict.effect < CHIMERA_SHARE * v.effect:
+            continue
+        if (like(first) and v.strands[0] == s_first) or (like(second) and v.strands[1] == s_second):
+            return pair
+    return None

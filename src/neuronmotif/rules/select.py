@@ -4,10 +4,11 @@ Rejected hypotheses keep the reason: not significant, one hybrid site, motifs th
 answering less than one of its motifs alone, a pair whose interaction is under half of its stronger motif
 alone (one copy alone for two copies or two similar motifs: that motif is the rule), a single motif acting
 through a pair, the reverse complement of a stronger arrangement, another orientation of a palindromic
-motif's pair, minor (under ``min_share`` of the strongest rule on the same output), an arrangement the
-CRMs hardly hold when the model answers one they hold nearly alike, a repeat with similar motifs, a weaker
-part or variant of a stronger rule, or (pairs) one site read two ways. A better-named repeat or part can
-take a stronger rule's place.
+motif's pair, an inverted pair of one motif that joins a heterotypic pair's two strands, too weak (under
+``min_effect_sd`` of its output's spread over backgrounds), minor (under ``min_share`` of the strongest
+rule on the same output), an arrangement the CRMs hardly hold when the model answers one they hold
+nearly alike, a repeat with similar motifs, a weaker part or variant of a stronger rule, or (pairs) one
+site read two ways. A better-named repeat or part can take a stronger rule's place.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from .orientation import (
     is_alternative,
     one_per_orientation,
     share,
+    strand_chimeras,
 )
 from .rule import Rule
 from .verdicts import Verdict
@@ -96,6 +98,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
     kept = [r for r in candidates if not r.reason]
     rejected = [r for r in candidates if r.reason]
     kept = one_per_orientation(kept, rejected, units)
+    kept = strand_chimeras(kept, rejected, units)
     kept.sort(key=lambda r: (-r.verdict.effect, r.label))
     rules: list[Rule] = []
     displaced: list[Rule] = []  # ranked rules a better-named repeat or part took the place of
