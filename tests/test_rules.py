@@ -124,6 +124,7 @@ def test_rule_files_name_motifs_of_motifs_meme_and_every_column(pair_runs):
             assert int(row["known_gap_min"]) <= int(row["known_peak_gap"]) <= int(row["known_gap_max"]), row
     doc = json.loads((out / "rules.json").read_text())
     assert doc["seed"] == 0 and "versions" in doc and doc["parameters"]["n_backgrounds"] > 0
+    assert doc["output_spread"] and all(doc["output_spread"][row["readout"]] > 0 for row in rows)
     pair = next(r for r in doc["rules"] if len(r["motifs"]) == 2)
     curve = pair["curve"]["readouts"][pair["readout"]]
     assert len(curve["interaction"]) == len(pair["curve"]["gaps"]) > 5
@@ -453,6 +454,8 @@ def test_motifs_that_hardly_move_the_outputs_leave_the_default_view():
     changed = output_status(status, verdicts, rules, 0.5)
     assert set(changed) == {"G2", "G4"} and all(s.startswith("minor") for s in changed.values())
     assert "output 0 by 1 of 11.8" in changed["G2"]
+    floored = output_status(status, verdicts, rules, 0.5, floors={"output 1": 4.0})
+    assert set(floored) == {"G2", "G4", "G5"}  # G5's 3.5 clears half the FOX pair's 6.0, not the floor
     neurons_only = {k: replace(v, readout="L3_N1", driven={n: e for n, e in v.driven.items() if n.startswith("L")})
                     for k, v in verdicts.items()}
     assert output_status(status, neurons_only, [], 0.5) == {}
@@ -965,9 +968,9 @@ def test_an_inverted_pair_of_one_motif_joining_a_pairs_two_strands_is_that_pair_
     sp1, nfya = "MA0079.5", "MA0060.4"
     ppms = {"G1": jaspar_motif(sp1)[1], "G2": jaspar_motif(nfya)[1]}
 
-    def rules_of(chimera_readout: str, pair_effect: float) -> tuple[list[str], list]:
-        boxes = Verdict(("G1", "G1"), ("-", "+"), chimera_readout, 7.25, 1e-20, (10, 14), 12, 0.8,
-                        {chimera_readout: 7.25})
+    def rules_of(chimera_readout: str, pair_effect: float, motifs=("G1", "G1"), strands=("-", "+")
+                 ) -> tuple[list[str], list]:
+        boxes = Verdict(motifs, strands, chimera_readout, 7.25, 1e-20, (10, 14), 12, 0.8, {chimera_readout: 7.25})
         chimera = Rule(boxes, ("SP1", "SP1"), None, 1e-20, [(8, 9)], "SP1(-) -[10-14 bp]- SP1(+)", core_gap=12)
         planted = Verdict(("G1", "G2"), ("-", "-"), "output 2", pair_effect, 1e-18, (9, 13), 10, 0.9,
                           {"output 2": pair_effect})
@@ -977,7 +980,13 @@ def test_an_inverted_pair_of_one_motif_joining_a_pairs_two_strands_is_that_pair_
 
     labels, rejected = rules_of("output 2", 5.24)
     assert labels == ["SP1(-) -[9-13 bp]- NFYA(-)"]
-    assert rejected[0].reason.startswith("two strands of SP1(-) -[9-13 bp]- NFYA(-)")
+    assert rejected[0].reason.startswith("two strands of R1 (SP1(-) -[9-13 bp]- NFYA(-)): its first copy "
+                                         "starts that pair and its second ends the pair's reverse complement")
     assert rejected[0].shown_by.label == "SP1(-) -[9-13 bp]- NFYA(-)"
     assert rules_of("output 0", 5.24)[0] == ["SP1(-) -[10-14 bp]- SP1(+)", "SP1(-) -[9-13 bp]- NFYA(-)"]
     assert "SP1(-) -[10-14 bp]- SP1(+)" in rules_of("output 2", 3.0)[0]
+    # the pair's other motif, NFYA(+) then NFYA(-): the start of the reverse complement, the end of the pair
+    labels, rejected = rules_of("output 2", 5.24, ("G2", "G2"), ("+", "-"))
+    assert labels == ["SP1(-) -[9-13 bp]- NFYA(-)"] and "second ends that pair" in rejected[0].reason
+    # the SP1 site's strands the other way round are no half of either strand of the pair: a rule
+    assert len(rules_of("output 2", 5.24, ("G1", "G1"), ("+", "-"))[0]) == 2

@@ -146,7 +146,8 @@ def with_flanks(annotation: Annotation, motif: NetworkMotif, flank: int) -> np.n
 
 
 def output_status(status: dict[str, str], verdicts: dict[str, Verdict], rules: list[Rule],
-                  min_share: float, unverified: list[Rule] | None = None) -> dict[str, str]:
+                  min_share: float, unverified: list[Rule] | None = None,
+                  floors: dict[str, float] | None = None) -> dict[str, str]:
     """New status of the verified motifs that matter too little for the model's outputs (empty when the
     outputs are not read, e.g. a model whose head does not run at the input length).
 
@@ -154,10 +155,12 @@ def output_status(status: dict[str, str], verdicts: dict[str, Verdict], rules: l
     rule (in ``unverified``) that rule stands for (a repeat, part or variant): the rule's motifs
     stand for it (a FOX-like variant beside the FOX pair's motif). Otherwise it is *minor* unless,
     inserted alone, it moves some output by at least ``min_share`` of the strongest effect on that output
-    (of a reported rule, else of any motif alone): the bar a rule must clear to be reported.
+    (of a reported rule, else of any motif alone) and by its output's floor in ``floors`` (a share of
+    the output's spread over random backgrounds): the bars a rule must clear to be reported.
     """
     if not any(verdict.readout.startswith("output ") for verdict in verdicts.values()):
         return {}
+    floors = floors or {}
     driven = {name: {k: v for k, v in verdict.driven.items() if k.startswith("output ")}
               for name, verdict in verdicts.items()}
     strongest: dict[str, float] = {}
@@ -178,11 +181,12 @@ def output_status(status: dict[str, str], verdicts: dict[str, Verdict], rules: l
             rule = shown_by[name]
             demoted[name] = (f"shown by {rule.rule_id} ({rule.label}): inserted alone it repeats that rule "
                              "or is a part or variant of it")
-        elif not any(effect >= min_share * strongest[output] for output, effect in moved.items()):
+        elif not any(effect >= min_share * strongest[output] and effect >= floors.get(output, 0.0)
+                     for output, effect in moved.items()):
             best = max(moved.items(), key=lambda kv: kv[1] / strongest[kv[0]], default=None)
             said = "none" if best is None else f"{best[0]} by {best[1]:.3g} of {strongest[best[0]]:.3g}"
             demoted[name] = (f"minor: moves its neurons, but no model output by {min_share:g} of the "
-                             f"strongest effect on it ({said})")
+                             f"strongest effect on it and a rule's share of its spread ({said})")
     return demoted
 
 
@@ -337,7 +341,8 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     for name in reported:
         if status.get(name, "").startswith("not verified"):
             status[name] = "verified"
-    status.update(output_status(status, motif_verdicts, rules, config.min_share, unverified))
+    floors = {output: config.min_effect_sd * sd for output, sd in spread.items()}
+    status.update(output_status(status, motif_verdicts, rules, config.min_share, unverified, floors))
     status.update({a.name: "verified" if a.name in reported else f"{a.origin}; its rule is not reported"
                    for a in assembled})
     return RuleSet(rules, unverified, dict(sorted(status.items(), key=lambda kv: int(kv[0][1:]))), motif_verdicts,

@@ -215,7 +215,8 @@ CHIMERA_SHARE = 0.5
 
 def strand_chimeras(kept: list[Rule], rejected: list[Rule], units: Units) -> list[Rule]:
     """Set aside the inverted pairs of one motif that are two strands of a heterotypic pair (they join
-    ``rejected``, shown by that pair); return the rest of ``kept``.
+    ``rejected``, shown by that pair, reason :data:`TWO_STRANDS` until :func:`two_strands` words it once
+    the rules are ranked); return the rest of ``kept``.
 
     A model that learned a pair ``A(+) -> B(+)`` on both strands (any genomic model, and every zoo grammar
     planted on both strands) detects it and its reverse complement ``B(-) -> A(-)``; two such detectors
@@ -223,9 +224,10 @@ def strand_chimeras(kept: list[Rule], rejected: list[Rule], units: Units) -> lis
     complement) or ``B(-) ... B(+)``. basset-D and bd10-D answered the C and G runs of their NFYA -> SP1
     pair that way, as strongly as the pair itself (`SP2(-) -[10-14 bp]- SP2(+)` at 7.3 beside
     `SP2(-) -[9-13 bp]- NFYC(-)` at 5.2): a chimera of the pair's two strands, not a grammar of its own.
-    Only an inverted pair of one non-palindromic motif, beside a heterotypic pair on the same readout with
-    :data:`CHIMERA_SHARE` of its effect, whose first motif it starts with on the same strand or whose
-    second it ends with on the same strand.
+    Only two copies of one non-palindromic motif on opposite strands, beside a heterotypic pair on the
+    same readout with :data:`CHIMERA_SHARE` of its effect that starts with that motif on the first copy's
+    strand or ends with it on the second's. The pair may itself go unreported later (too weak, a
+    variant): the reason then names it by its label.
     """
     heterotypic = [r for r in kept if len(r.verdict.motifs) == 2 and not units.alike(*r.verdict.motifs)]
     out = []
@@ -233,29 +235,38 @@ def strand_chimeras(kept: list[Rule], rejected: list[Rule], units: Units) -> lis
         if (pair := _chimera_of(rule, heterotypic, units)) is None:
             out.append(rule)
             continue
-        first = f"{rule.names[0] or rule.verdict.motifs[0]}"
-        rule.reason = (f"two strands of {pair.label}: {first} on one strand where that pair starts and on the "
-                       "other where its reverse complement ends, answered by the pair's detectors, not a "
-                       "grammar of its own")
-        rule.shown_by = pair
+        rule.reason, rule.shown_by = TWO_STRANDS, pair
         rejected.append(rule)
     return out
 
 
+#: the reason of a pair's two strands until :func:`two_strands` words it
+TWO_STRANDS = "two strands of a pair"
+
+
+def two_strands(rule: Rule) -> str:
+    """The reason of an inverted pair :func:`strand_chimeras` set aside, naming the pair as ranked."""
+    pair = rule.shown_by
+    starts = rule.verdict.motifs[0] == pair.verdict.motifs[0] and rule.verdict.strands[0] == pair.verdict.strands[0]
+    how = ("its first copy starts that pair and its second ends the pair's reverse complement" if starts else
+           "its first copy starts the pair's reverse complement and its second ends that pair")
+    return f"two strands of {pair.cited()}: {how}; the pair's detectors answer it, not a grammar of its own"
+
+
 def _chimera_of(rule: Rule, heterotypic: list[Rule], units: Units) -> Rule | None:
-    """The heterotypic pair of which ``rule`` (an inverted pair of one motif) joins the two strands."""
+    """The heterotypic pair of which ``rule`` (an inverted pair of one motif) joins the two strands.
+
+    One motif id throughout: similar units may align on opposite strands, which would turn a tandem into
+    an inverted pair."""
     v = rule.verdict
-    if (len(v.motifs) != 2 or v.strands[0] == v.strands[1] or not units.alike(*v.motifs)
-            or set(v.motifs) & units.palindromic):
+    if (len(v.motifs) != 2 or v.motifs[0] != v.motifs[1] or v.strands[0] == v.strands[1]
+            or v.motifs[0] in units.palindromic):
         return None
-
-    def like(motif: str) -> bool:
-        return all(units.alike(m, motif) for m in v.motifs)
-
+    motif = v.motifs[0]
     for pair in heterotypic:
         (first, second), (s_first, s_second) = pair.verdict.motifs, pair.verdict.strands
         if pair.verdict.readout != v.readout or pair.verdict.effect < CHIMERA_SHARE * v.effect:
             continue
-        if (like(first) and v.strands[0] == s_first) or (like(second) and v.strands[1] == s_second):
+        if (first == motif and v.strands[0] == s_first) or (second == motif and v.strands[1] == s_second):
             return pair
     return None

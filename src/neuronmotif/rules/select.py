@@ -32,11 +32,13 @@ from .hypotheses import Units
 from .orientation import (
     ANOTHER_ORIENTATION,
     ARRANGEMENT_SHARE,
+    TWO_STRANDS,
     another_orientation,
     is_alternative,
     one_per_orientation,
     share,
     strand_chimeras,
+    two_strands,
 )
 from .rule import Rule
 from .verdicts import Verdict
@@ -133,6 +135,8 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
     for rule in rejected:
         if rule.reason == ANOTHER_ORIENTATION:
             rule.reason = another_orientation(rule, units)
+        elif rule.reason == TWO_STRANDS:
+            rule.reason = two_strands(rule)
     rejected.sort(key=lambda r: (-r.verdict.effect, r.label))
     return rules, rejected
 
