@@ -968,14 +968,15 @@ def test_an_inverted_pair_of_one_motif_joining_a_pairs_two_strands_is_that_pair_
     sp1, nfya = "MA0079.5", "MA0060.4"
     ppms = {"G1": jaspar_motif(sp1)[1], "G2": jaspar_motif(nfya)[1]}
 
-    def rules_of(chimera_readout: str, pair_effect: float, motifs=("G1", "G1"), strands=("-", "+")
-                 ) -> tuple[list[str], list]:
+    def rules_of(chimera_readout: str, pair_effect: float, motifs=("G1", "G1"), strands=("-", "+"),
+                 units: Units | None = None) -> tuple[list[str], list]:
         boxes = Verdict(motifs, strands, chimera_readout, 7.25, 1e-20, (10, 14), 12, 0.8, {chimera_readout: 7.25})
         chimera = Rule(boxes, ("SP1", "SP1"), None, 1e-20, [(8, 9)], "SP1(-) -[10-14 bp]- SP1(+)", core_gap=12)
         planted = Verdict(("G1", "G2"), ("-", "-"), "output 2", pair_effect, 1e-18, (9, 13), 10, 0.9,
                           {"output 2": pair_effect})
         pair = Rule(planted, ("SP1", "NFYA"), None, 1e-18, [(8, 8)], "SP1(-) -[9-13 bp]- NFYA(-)", core_gap=10)
-        rules, rejected = select_rules([chimera, pair], RulesConfig(min_share=0.1), Units(), ppms, Counter())
+        rules, rejected = select_rules([chimera, pair], RulesConfig(min_share=0.1), units or Units(), ppms,
+                                       Counter())
         return [r.label for r in rules], rejected
 
     labels, rejected = rules_of("output 2", 5.24)
@@ -990,3 +991,10 @@ def test_an_inverted_pair_of_one_motif_joining_a_pairs_two_strands_is_that_pair_
     assert labels == ["SP1(-) -[9-13 bp]- NFYA(-)"] and "second ends that pair" in rejected[0].reason
     # the SP1 site's strands the other way round are no half of either strand of the pair: a rule
     assert len(rules_of("output 2", 5.24, ("G1", "G1"), ("+", "-"))[0]) == 2
+    # a C run G3 like the G run's reverse complement, then the G run: the same two strands (bd10-D seed 2's
+    # `Wt1(+) -[8-13 bp]- SP1(+)`); were G3 like the G run itself, the two would be a tandem, a rule
+    ppms["G3"] = ppms["G1"][::-1, ::-1].copy()
+    like = {"G1": {"G3"}, "G3": {"G1"}}
+    flipped = Units(similar=like, flipped={frozenset(("G1", "G3"))})
+    assert rules_of("output 2", 5.24, ("G3", "G1"), ("+", "+"), flipped)[0] == ["SP1(-) -[9-13 bp]- NFYA(-)"]
+    assert "SP1(-) -[10-14 bp]- SP1(+)" in rules_of("output 2", 5.24, ("G3", "G1"), ("+", "+"), Units(similar=like))[0]

@@ -90,12 +90,16 @@ class Units:
         Unit -> the other units TOMTOM aligns it to.
     palindromic : set of str
         Units that read alike on both strands (:func:`~neuronmotif.motifs.similarity.palindromic`).
+    flipped : set of frozenset of str
+        Pairs of similar units that TOMTOM aligns on opposite strands (one is like the other's reverse
+        complement).
     """
 
     composites: dict[str, list[Site]] = field(default_factory=dict)
     folded: dict[str, str] = field(default_factory=dict)
     similar: dict[str, set[str]] = field(default_factory=dict)
     palindromic: set[str] = field(default_factory=set)
+    flipped: set[frozenset[str]] = field(default_factory=set)
 
     def parts(self, motif: str) -> list[str]:
         """The units a network motif stands for: itself, the unit it is folded into, or its sites."""
@@ -108,6 +112,12 @@ class Units:
     def alike(self, a: str, b: str) -> bool:
         """Whether two units are the same or similar motifs."""
         return a == b or b in self.similar.get(a, set())
+
+    def strand_of(self, a: str, strand: str, b: str) -> str | None:
+        """The strand of ``b`` that reads like ``a`` on ``strand`` (None when the two are not alike)."""
+        if not self.alike(a, b):
+            return None
+        return {"+": "-", "-": "+"}[strand] if frozenset((a, b)) in self.flipped else strand
 
 
 def _sites(ppm: np.ndarray, units: list[NetworkMotif], p_max: float, max_sites: int = 6) -> list[Site]:
@@ -188,7 +198,7 @@ def decompose(annotation: Annotation, cuts: dict[str, list[Site]] | None = None,
             units = [u for u in units if u.name != inner.name]
         units.append(motif)
     ppms = {u.name: u.representative.ppm for u in units}
-    out.similar = similar_units(ppms)
+    out.similar, out.flipped = similar_units(ppms)
     out.palindromic = {name for name, yes in zip(ppms, palindromic(list(ppms.values())), strict=True) if yes}
     return out
 
@@ -213,12 +223,16 @@ def include_assembled(units: Units, ppms: dict[str, np.ndarray], assembled: list
     # only the assembled motifs against the units, both ways: the units were compared in decompose
     queries = [ppms[n] for n in assembled]
     targets = [ppms[n] for n in names]
-    hit = _aligned(queries, targets) | _aligned(targets, queries).T  # (assembled, names)
+    forward, strand = _aligned(queries, targets, with_strand=True)  # (assembled, names)
+    backward, back_strand = _aligned(targets, queries, with_strand=True)
+    hit = forward | backward.T
     for i, new in enumerate(assembled):
         for j in np.flatnonzero(hit[i]):
             if names[j] != new:
                 units.similar.setdefault(new, set()).add(names[j])
                 units.similar.setdefault(names[j], set()).add(new)
+                if (strand[i, j] if forward[i, j] else back_strand[j, i]) == "-":
+                    units.flipped.add(frozenset((new, names[j])))
     units.palindromic |= {n for n, yes in zip(assembled, palindromic([ppms[n] for n in assembled]), strict=True)
                           if yes}
 
@@ -251,23 +265,28 @@ def _relatives(annotation: Annotation, a: NetworkMotif, b: NetworkMotif, db: Mot
     return bool(_aligned([x], [y])[0, 0] or _aligned([y], [x])[0, 0])
 
 
-def similar_units(ppms: dict[str, np.ndarray]) -> dict[str, set[str]]:
+def similar_units(ppms: dict[str, np.ndarray]) -> tuple[dict[str, set[str]], set[frozenset[str]]]:
     """Unit id -> the other units TOMTOM aligns it to at p < :data:`SIMILAR_P` over half the shorter
-    (either way round). ``ppms``: unit id -> (4, w) PPM."""
+    (either way round), and the similar pairs it aligns on opposite strands. ``ppms``: unit id -> (4, w) PPM."""
     if len(ppms) < 2:
-        return {}
+        return {}, set()
     names, matrices = list(ppms), list(ppms.values())
-    hit = _aligned(matrices, matrices)
-    hit = hit | hit.T
-    return {name: {names[j] for j in np.flatnonzero(hit[i]) if j != i} for i, name in enumerate(names)}
+    one_way, strand = _aligned(matrices, matrices, with_strand=True)
+    hit = one_way | one_way.T
+    similar = {name: {names[j] for j in np.flatnonzero(hit[i]) if j != i} for i, name in enumerate(names)}
+    flipped = {frozenset((names[i], names[j])) for i, j in zip(*np.nonzero(hit), strict=True)
+               if i < j and (strand[i, j] if one_way[i, j] else strand[j, i]) == "-"}
+    return similar, flipped
 
 
-def _aligned(queries: list[np.ndarray], targets: list[np.ndarray]) -> np.ndarray:
-    """(Q, T) bool: TOMTOM aligns query to target at p < :data:`SIMILAR_P` over half the shorter of the two."""
+def _aligned(queries: list[np.ndarray], targets: list[np.ndarray], with_strand: bool = False):
+    """(Q, T) bool: TOMTOM aligns query to target at p < :data:`SIMILAR_P` over half the shorter of the two
+    (and, ``with_strand``, the (Q, T) strand of the target it aligns)."""
     cmp = compare(queries, targets)
     shorter = np.minimum(np.array([q.shape[1] for q in queries])[:, None],
                          np.array([t.shape[1] for t in targets])[None, :])
-    return (cmp.p < SIMILAR_P) & (2 * cmp.overlap >= shorter)
+    hit = (cmp.p < SIMILAR_P) & (2 * cmp.overlap >= shorter)
+    return (hit, cmp.strand) if with_strand else hit
 
 
 def _name(annotation: Annotation, motif: NetworkMotif) -> str:

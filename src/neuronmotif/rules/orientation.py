@@ -18,6 +18,7 @@ from ..annotation import Annotation
 from ..motifs.similarity import aligned_columns, compare
 from .hypotheses import Units
 from .rule import Rule
+from .verdicts import Verdict
 
 Arrangement = tuple[str, str, str, str]
 
@@ -224,9 +225,11 @@ def strand_chimeras(kept: list[Rule], rejected: list[Rule], units: Units) -> lis
     complement) or ``B(-) ... B(+)``. basset-D and bd10-D answered the C and G runs of their NFYA -> SP1
     pair that way, as strongly as the pair itself (`SP2(-) -[10-14 bp]- SP2(+)` at 7.3 beside
     `SP2(-) -[9-13 bp]- NFYC(-)` at 5.2): a chimera of the pair's two strands, not a grammar of its own.
-    Only two copies of one non-palindromic motif on opposite strands, beside a heterotypic pair on the
+    Only two copies of one non-palindromic motif (or of two similar units, each strand read in one
+    frame: a C run is a G run's reverse complement) on opposite strands, beside a heterotypic pair on the
     same readout with :data:`CHIMERA_SHARE` of its effect that starts with that motif on the first copy's
-    strand or ends with it on the second's. The pair may itself go unreported later (too weak, a
+    strand or ends with it on the second's (bd10-D seed 2: `Wt1(+) -[8-13 bp]- SP1(+)`, a C run and a G
+    run beside `NFYC(+) -[9-13 bp]- SP1(+)`). The pair may itself go unreported later (too weak, a
     variant): the reason then names it by its label.
     """
     heterotypic = [r for r in kept if len(r.verdict.motifs) == 2 and not units.alike(*r.verdict.motifs)]
@@ -244,29 +247,42 @@ def strand_chimeras(kept: list[Rule], rejected: list[Rule], units: Units) -> lis
 TWO_STRANDS = "two strands of a pair"
 
 
-def two_strands(rule: Rule) -> str:
+def two_strands(rule: Rule, units: Units) -> str:
     """The reason of an inverted pair :func:`strand_chimeras` set aside, naming the pair as ranked."""
     pair = rule.shown_by
-    starts = rule.verdict.motifs[0] == pair.verdict.motifs[0] and rule.verdict.strands[0] == pair.verdict.strands[0]
-    how = ("its first copy starts that pair and its second ends the pair's reverse complement" if starts else
+    how = ("its first copy starts that pair and its second ends the pair's reverse complement"
+           if _starts(rule.verdict, pair.verdict, units) else
            "its first copy starts the pair's reverse complement and its second ends that pair")
     return f"two strands of {pair.cited()}: {how}; the pair's detectors answer it, not a grammar of its own"
 
 
-def _chimera_of(rule: Rule, heterotypic: list[Rule], units: Units) -> Rule | None:
-    """The heterotypic pair of which ``rule`` (an inverted pair of one motif) joins the two strands.
+def _starts(chimera: Verdict, pair: Verdict, units: Units) -> bool:
+    """Whether the chimera's first motif reads like the pair's first motif on the pair's strand."""
+    return units.strand_of(chimera.motifs[0], chimera.strands[0], pair.motifs[0]) == pair.strands[0]
 
-    One motif id throughout: similar units may align on opposite strands, which would turn a tandem into
-    an inverted pair."""
+
+def _ends(chimera: Verdict, pair: Verdict, units: Units) -> bool:
+    """Whether the chimera's second motif reads like the pair's second motif on the pair's strand."""
+    return units.strand_of(chimera.motifs[1], chimera.strands[1], pair.motifs[1]) == pair.strands[1]
+
+
+def _inverted_one_motif(v: Verdict, units: Units) -> bool:
+    """Two copies of one non-palindromic motif (or of two similar units) on opposite strands, each strand
+    read in the first motif's frame (a unit like the other's reverse complement flips it)."""
+    if len(v.motifs) != 2 or set(v.motifs) & units.palindromic:
+        return False
+    second = units.strand_of(v.motifs[1], v.strands[1], v.motifs[0])
+    return second is not None and second != v.strands[0]
+
+
+def _chimera_of(rule: Rule, heterotypic: list[Rule], units: Units) -> Rule | None:
+    """The heterotypic pair of which ``rule`` (an inverted pair of one motif) joins the two strands."""
     v = rule.verdict
-    if (len(v.motifs) != 2 or v.motifs[0] != v.motifs[1] or v.strands[0] == v.strands[1]
-            or v.motifs[0] in units.palindromic):
+    if not _inverted_one_motif(v, units):
         return None
-    motif = v.motifs[0]
     for pair in heterotypic:
-        (first, second), (s_first, s_second) = pair.verdict.motifs, pair.verdict.strands
         if pair.verdict.readout != v.readout or pair.verdict.effect < CHIMERA_SHARE * v.effect:
             continue
-        if (first == motif and v.strands[0] == s_first) or (second == motif and v.strands[1] == s_second):
+        if _starts(v, pair.verdict, units) or _ends(v, pair.verdict, units):
             return pair
     return None

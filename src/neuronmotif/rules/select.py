@@ -136,7 +136,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
         if rule.reason == ANOTHER_ORIENTATION:
             rule.reason = another_orientation(rule, units)
         elif rule.reason == TWO_STRANDS:
-            rule.reason = two_strands(rule)
+            rule.reason = two_strands(rule, units)
     rejected.sort(key=lambda r: (-r.verdict.effect, r.label))
     return rules, rejected
 
