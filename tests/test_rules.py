@@ -143,6 +143,17 @@ def test_rules_are_deterministic_for_a_run_directory_and_seed(pair_runs, pair_mo
     assert first.motif_status == second.motif_status
 
 
+def test_a_floor_above_every_outputs_spread_leaves_no_rule_and_no_motif_in_the_default_view(pair_runs, pair_models):
+    """find_rules measures each output's spread and holds every rule, and every motif of the default view,
+    to its floor: with the floor at 1000 sd nothing the model does clears it, and the reasons say so."""
+    out, _ = pair_runs(PAIR_SEEDS[0])
+    model = DNAModel(pair_models(PAIR_SEEDS[0])[0])
+    found = find_rules(annotate(out, write=False), model, RulesConfig(min_effect_sd=1000.0))
+    assert found.rules == []
+    assert any(r.reason.startswith("too weak: moves output") for r in found.unverified)
+    assert "verified" not in found.motif_status.values()
+
+
 def test_the_motifs_that_move_an_output_most_alone_are_paired_in_turn_with_every_outputs():
     """basset-D (BENCHMARKS.md session 19): its NFYA-SP1 and MEF2C-MYOD1 tasks' motifs each moved their
     output alone, but the trees never placed them side by side among the 12 best supported pairs, so the

@@ -321,9 +321,9 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     ppms.update({a.name: a.ppm for a in assembled})
     include_assembled(units, ppms, [a.name for a in assembled])
     support = arrangement_support(annotation, units)
+    spread = benches.output_spread()
     if assembled:  # the pair rules of a piece, asked again with the whole site
-        trial, _ = select_rules([replace(r) for r in candidates], config, units, ppms, support,
-                                benches.output_spread())
+        trial, _ = select_rules([replace(r) for r in candidates], config, units, ppms, support, spread)
         if partners := partners_of_assembled(trial, assembled)[: config.max_pairs]:
             log(f"rules: scanning {len(partners)} pairs of assembled sites with the partners of their pieces")
             named = with_assembled(annotation, assembled)
@@ -335,7 +335,6 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
         held = {f"L{layer}_N{n}" for layer, n in holders(by_id[name])}
         status[name] = "verified" if held & set(verdict.driven) else "not verified: inserted alone it moves none " \
                                                                      "of the neurons that hold it"
-    spread = benches.output_spread()
     rules, unverified = select_rules(candidates, config, units, ppms, support, spread)
     reported = {m for r in rules for m in r.verdict.motifs}
     for name in reported:

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..annotation import Annotation, NetworkMotif
 from ..dictionary import DictionaryMotif
+from ..grammar import opposite
 from ..motifs import MotifDatabase
 from ..motifs.similarity import aligned_columns, compare, palindromic
 from ..ppm import CRM
@@ -117,7 +118,7 @@ class Units:
         """The strand of ``b`` that reads like ``a`` on ``strand`` (None when the two are not alike)."""
         if not self.alike(a, b):
             return None
-        return {"+": "-", "-": "+"}[strand] if frozenset((a, b)) in self.flipped else strand
+        return opposite(strand) if frozenset((a, b)) in self.flipped else strand
 
 
 def _sites(ppm: np.ndarray, units: list[NetworkMotif], p_max: float, max_sites: int = 6) -> list[Site]:

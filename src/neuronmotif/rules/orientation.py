@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..annotation import Annotation
+from ..grammar import opposite, orient
 from ..motifs.similarity import aligned_columns, compare
 from .hypotheses import Units
 from .rule import Rule
@@ -22,12 +23,9 @@ from .verdicts import Verdict
 
 Arrangement = tuple[str, str, str, str]
 
-_FLIP = {"+": "-", "-": "+"}
-
-
 def canonical(key: Arrangement) -> Arrangement:
     """One name for an arrangement ``(first, strand, second, strand)`` and its reverse complement."""
-    twin = (key[2], _FLIP[key[3]], key[0], _FLIP[key[1]])
+    twin = (key[2], opposite(key[3]), key[0], opposite(key[1]))
     return min(key, twin)
 
 
@@ -83,7 +81,7 @@ def _sites_read(motif: str, start: int, strand: str, widths: dict[str, int],
         if strand == "+":
             out.append((start + site.start, site.motif, site.strand))
         else:
-            out.append((start + width - site.start - widths[site.motif], site.motif, _FLIP[site.strand]))
+            out.append((start + width - site.start - widths[site.motif], site.motif, opposite(site.strand)))
     return out
 
 
@@ -108,7 +106,7 @@ def arrangement_support(annotation: Annotation, units: Units) -> Counter:
                 for o in motif.occurrences:
                     origin = o.start - o.clipped[0]
                     start = origin + lo if o.strand == "+" else origin + o.motif_width - hi
-                    strand = o.strand if relative == "+" else _FLIP[o.strand]
+                    strand = orient(o.strand, relative)
                     per_crm.setdefault(o.crm_index, []).extend(_sites_read(network, start, strand, widths, units))
             for index, found in per_crm.items():
                 found = _distinct_sites(found, widths)
@@ -205,10 +203,6 @@ def _palindromic_lead(group: list[Rule]) -> Rule:
     return max(one_strand, key=lambda r: (r.verdict.effect, r.label)) if one_strand else strongest
 
 
-__all__ = ["ANOTHER_ORIENTATION", "ARRANGEMENT_SHARE", "Arrangement", "another_orientation", "arrangement_support",
-           "canonical", "is_alternative", "one_per_orientation", "share"]
-
-
 #: a heterotypic pair explains an inverted pair of one of its motifs when it has at least this share of
 #: the inverted pair's effect on the same readout
 CHIMERA_SHARE = 0.5
@@ -286,3 +280,8 @@ def _chimera_of(rule: Rule, heterotypic: list[Rule], units: Units) -> Rule | Non
         if _starts(v, pair.verdict, units) or _ends(v, pair.verdict, units):
             return pair
     return None
+
+
+__all__ = ["ANOTHER_ORIENTATION", "ARRANGEMENT_SHARE", "CHIMERA_SHARE", "TWO_STRANDS", "Arrangement",
+           "another_orientation", "arrangement_support", "canonical", "is_alternative", "one_per_orientation",
+           "share", "strand_chimeras", "two_strands"]

@@ -17,6 +17,7 @@ from collections import Counter
 
 import numpy as np
 
+from ..grammar import opposite
 from ..motifs.similarity import compare
 from .alone import (
     copies,
@@ -247,7 +248,6 @@ def _repeats(rule: Rule, ranked: list[Rule], units: Units) -> Rule | None:
     strands (or its reverse complement), the same arrangement with a variant motif; on other strands, a
     variant too unless its effect is at least :data:`ARRANGEMENT_SHARE` of the stronger one's."""
     mine = list(zip(rule.verdict.motifs, rule.verdict.strands, strict=True))
-    flip = {"+": "-", "-": "+"}
     for other in ranked:
         if len(other.verdict.motifs) != len(mine) or _other_output(rule, other):
             continue
@@ -256,7 +256,7 @@ def _repeats(rule: Rule, ranked: list[Rule], units: Units) -> Rule | None:
                 return other
             continue
         theirs = list(zip(other.verdict.motifs, other.verdict.strands, strict=True))
-        for reading in (theirs, [(m, flip[s]) for m, s in theirs[::-1]]):
+        for reading in (theirs, [(m, opposite(s)) for m, s in theirs[::-1]]):
             if all(units.alike(a, b) and sa == sb for (a, sa), (b, sb) in zip(mine, reading, strict=True)):
                 return other
     return None
