@@ -72,6 +72,12 @@ GRAMMAR_SETS = {
                           Grammar("MEF2C-4to10bp-MYOD1", ["MA0497.2", "MA0499.3"], [(4, 10)]),
                           Grammar("NFYA-10bp-SP1", ["MA0060.4", "MA0079.5"], [(10, 10)], strands="+-"),
                           Grammar("USF1-2bp-HNF4A", ["MA0093.4", "MA0114.5"], [(2, 2)]))),
+    # held out (session 21, first run before any code change that session): a long near-palindrome alone (TP53,
+    # 18 bp), a long motif's hard pair on both strands, a flexible pair ending in a 7-bp motif, a hard tandem
+    "E": GrammarSet("E", (Grammar("TP53", ["MA0106.3"], strands="+-"),
+                          Grammar("SRF-3bp-ETS1", ["MA0083.3", "MA0098.4"], [(3, 3)], strands="+-"),
+                          Grammar("TCF7L2-5to12bp-NR2F2", ["MA0523.2", "MA1111.2"], [(5, 12)]),
+                          Grammar("YY1-6bp-YY1", ["MA0095.4", "MA0095.4"], [(6, 6)]))),
 }
 
 
@@ -133,7 +139,8 @@ class ZooEntry:
 ZOO = {e.name: e for e in (ZooEntry("basset-A", "basset", "A"), ZooEntry("bd10-B", "bd10", "B"),
                            ZooEntry("basset-B", "basset", "B"), ZooEntry("bd10-A", "bd10", "A"),
                            ZooEntry("basset-C", "basset", "C"), ZooEntry("bd10-C", "bd10", "C"),
-                           ZooEntry("basset-D", "basset", "D"), ZooEntry("bd10-D", "bd10", "D"))}
+                           ZooEntry("basset-D", "basset", "D"), ZooEntry("bd10-D", "bd10", "D"),
+                           ZooEntry("basset-E", "basset", "E"), ZooEntry("bd10-E", "bd10", "E"))}
 
 
 def cache_dir() -> Path:
