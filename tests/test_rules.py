@@ -161,7 +161,7 @@ def test_the_motifs_that_move_an_output_most_alone_are_paired_in_turn_with_every
     the strongest pair of every output first, never a pair already proposed, at most ``cap``."""
     from neuronmotif.annotation import NetworkMotif
     from neuronmotif.dictionary import DictionaryMotif
-    from neuronmotif.rules.build import pairs_of_drivers
+    from neuronmotif.rules.scanning import pairs_of_drivers
     from neuronmotif.rules.verdicts import Verdict
     from neuronmotif.segment import Segment
 
@@ -181,6 +181,75 @@ def test_the_motifs_that_move_an_output_most_alone_are_paired_in_turn_with_every
     assert [h.motifs for h in found] == [("G1", "G3"), ("G4", "G5"), ("G2", "G3")]
     assert found[1].neurons == {(3, 3), (3, 4)}
     assert pairs_of_drivers(verdicts, by_id, 0, set(), 6) == []
+
+
+def _consensus_ppm(consensus: str, p: float = 0.97) -> np.ndarray:
+    ppm = np.full((4, len(consensus)), (1 - p) / 3)
+    ppm[["ACGT".index(base) for base in consensus], np.arange(len(consensus))] = p
+    return ppm
+
+
+class _AndModel:
+    """Two exact 8-bp detectors (conv 1); output 0 needs both, A then B 3 bp apart (conv 2, channel 0);
+    output 1 is A alone (channel 1). Neither motif of the AND moves output 0 by itself."""
+
+    A, B, C = "GATTACAG", "CCGTTGCC", "TTTTGGGG"
+
+    @classmethod
+    def build(cls):
+        torch = pytest.importorskip("torch")
+        from torch import nn
+
+        class AndModel(nn.Module):
+            input_length = 100
+
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn.Conv1d(4, 2, 8)
+                self.conv2 = nn.Conv1d(2, 2, 8 + 3 + 1)
+                with torch.no_grad():
+                    for k, site in enumerate((cls.A, cls.B)):
+                        self.conv1.weight[k] = -1.0
+                        for j, base in enumerate(site):
+                            self.conv1.weight[k, "ACGT".index(base), j] = 1.0
+                    self.conv1.bias[:] = -7.0
+                    self.conv2.weight.zero_()
+                    self.conv2.weight[0, 0, 0] = self.conv2.weight[0, 1, 11] = self.conv2.weight[1, 0, 0] = 1.0
+                    self.conv2.bias[:] = torch.tensor([-1.5, -0.5])
+
+            def forward(self, x):
+                found = torch.relu(self.conv2(torch.relu(self.conv1(x)))).amax(dim=-1)
+                return torch.cat([found[:, :1] * 10, found[:, 1:]], dim=1)
+
+        return AndModel().eval()
+
+
+def test_a_pair_beyond_the_trees_budget_whose_quick_screen_moves_an_output_gets_measured():
+    """bd10-E and basset-E (BENCHMARKS.md session 21): a pure AND task (SRF then ETS1) whose pair the CRMs
+    held 13th and 16th by support, beyond the 12 measured, and whose motifs move nothing alone, so no
+    driver pair proposed it: its output was read only through a weak homotypic stand-in. The next
+    hypotheses get a quick screen; one that moves an output at least half as much as anything measured
+    (and by the output's floor) is measured in full, a pair that moves nothing is not."""
+    from helpers.toy_annotation import annotation_with_network
+    from neuronmotif.rules.hypotheses import PairHypothesis
+    from neuronmotif.rules.scanning import second_look
+    from neuronmotif.rules.verdicts import Benches, Verdict
+
+    model = DNAModel(_AndModel.build())
+    annotation = annotation_with_network({"G1": _consensus_ppm(_AndModel.A), "G2": _consensus_ppm(_AndModel.B),
+                                          "G3": _consensus_ppm(_AndModel.C)})
+    by_id = {g.name: g for g in annotation.network}
+    useless, wanted = PairHypothesis(("G1", "G3"), {(2, 0)}), PairHypothesis(("G1", "G2"), {(2, 0)})
+    measured = [Verdict(("G1",), ("+",), "output 1", 1.0, 1e-9)]
+    floors = {"output 0": 0.25, "output 1": 0.25}
+    config = RulesConfig(seed=0)
+    benches = Benches(model, config)
+    assert second_look(benches, by_id, [useless, wanted], measured, floors, config) == [wanted]
+    # a stronger rule already measured on that output leaves nothing to look for; nor does a zero budget
+    strong = measured + [Verdict(("G9", "G8"), ("+", "+"), "output 0", 1000.0, 1e-9)]
+    assert second_look(benches, by_id, [useless, wanted], strong, floors, config) == []
+    assert second_look(benches, by_id, [useless, wanted], measured, floors, replace(config, second_look=0)) == []
+    assert second_look(benches, by_id, [useless, wanted], measured, {}, config) == []
 
 
 def test_a_hard_peak_is_one_gap_and_a_plateau_is_a_range():
@@ -654,18 +723,18 @@ def test_every_competitive_orientation_of_a_pair_gets_the_full_scan():
     first, and the planted tandem third. Every orientation whose screened peak is at least half the best
     is measured (one arrangement per orientation: the tandem and its reverse complement are one); a
     clearly weaker one and a non-positive one are not."""
-    from neuronmotif.rules.build import _to_scan
+    from neuronmotif.rules.scanning import to_scan
 
     def arrangement(s1, s2, peak):
         return peak, ("G1", None, s1), ("G1", None, s2)
 
     screened = [arrangement("+", "-", 5.0), arrangement("-", "+", 4.9), arrangement("+", "+", 4.6),
                 arrangement("-", "-", 4.5)]
-    scanned = [(a[2], b[2]) for a, b in _to_scan(screened, 4)]
+    scanned = [(a[2], b[2]) for a, b in to_scan(screened, 4)]
     assert scanned == [("+", "-"), ("-", "+"), ("+", "+")]
-    assert [(a[2], b[2]) for a, b in _to_scan(screened, 2)] == [("+", "-"), ("-", "+")]
+    assert [(a[2], b[2]) for a, b in to_scan(screened, 2)] == [("+", "-"), ("-", "+")]
     weak = [arrangement("+", "-", 5.0), arrangement("+", "+", 2.0), arrangement("-", "+", -1.0)]
-    assert [(a[2], b[2]) for a, b in _to_scan(weak, 4)] == [("+", "-")]
+    assert [(a[2], b[2]) for a, b in to_scan(weak, 4)] == [("+", "-")]
 
 
 def test_two_motifs_the_model_wants_overlapping_as_much_as_side_by_side_are_one_site_not_a_pair():

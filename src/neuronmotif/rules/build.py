@@ -8,8 +8,10 @@
    (:func:`~neuronmotif.rules.hypotheses.decompose`); only units are tested;
 2. inserts every other network motif alone (:func:`~neuronmotif.rules.verdicts.measure_motif`): a motif
    is **verified** when it moves at least one neuron that holds it;
-3. inserts the most supported adjacent pairs of the trees in every order and strand
-   (:func:`~neuronmotif.rules.verdicts.measure_pair`); an arrangement and its reverse complement are one
+3. inserts the most supported adjacent pairs of the trees in every order and strand, the pairs of the motifs
+   that move a readout most alone, and the next supported pairs whose quick screen moves some model output
+   half as much as anything measured (:mod:`~neuronmotif.rules.scanning`,
+   :func:`~neuronmotif.rules.verdicts.measure_pair`); an arrangement and its reverse complement are one
    orientation, judged by the stronger;
 4. q-values: Benjamini-Hochberg over every test;
 5. a significant cooperative pair whose cores overlap at the peak is one site cut in pieces: it becomes a
@@ -47,19 +49,13 @@ from ..ppm import informative_columns
 from ..versions import versions
 from .assemble import assemble_hybrids, partners_of_assembled, with_assembled
 from .config import RulesConfig
-from .hypotheses import PairHypothesis, decompose, holders, include_assembled, pair_hypotheses
-from .orientation import arrangement_support, canonical
+from .hypotheses import decompose, holders, include_assembled, pair_hypotheses
+from .orientation import arrangement_support
 from .rule import Rule, RuleSet
+from .scanning import measure_pairs, pairs_of_drivers, read_neurons, second_look
 from .select import select_rules
 from .sites import cut_known_sites
-from .verdicts import DRIVEN_P, Benches, Verdict, measure_motif, measure_pair, screen_pair
-
-#: most neurons read per hypothesis (highest layers first)
-MAX_READ_NEURONS = 24
-
-
-def _read_neurons(neurons: set[tuple[int, int]]) -> list[tuple[int, int]]:
-    return sorted(sorted(neurons, key=lambda ln: (-ln[0], ln[1]))[:MAX_READ_NEURONS])
+from .verdicts import Benches, Verdict, measure_motif
 
 
 def known_columns(annotation: Annotation, motif: NetworkMotif, strand: str) -> tuple[int, int] | None:
@@ -190,79 +186,6 @@ def output_status(status: dict[str, str], verdicts: dict[str, Verdict], rules: l
     return demoted
 
 
-def _arrangements(a: str, b: str) -> list[tuple[str, str, str, str]]:
-    """Every order and strand of a pair (8, or 4 for two copies of one motif): a model trained on one
-    strand tells an arrangement from its reverse complement, so both are screened (:func:`_to_scan`)."""
-    return sorted({(first, s1, second, s2) for first, second in ((a, b), (b, a)) for s1 in "+-" for s2 in "+-"})
-
-
-#: an orientation whose best screened peak is at least this share of the pair's best gets a full scan
-SCREEN_SHARE = 0.5
-
-
-def _to_scan(screened: list[tuple[float, tuple, tuple]], most: int) -> list[tuple[tuple, tuple]]:
-    """The arrangements of a pair that get the full scan: the best screened arrangement of each orientation
-    (an arrangement and its reverse complement are one), best first, while its screened peak is positive
-    and at least :data:`SCREEN_SHARE` of the best, at most ``most``. The quick screen hardly tells apart
-    the orientations of a near-palindromic motif (a FOX read as ``GTGTATACA``), so every competitive
-    orientation is measured, not only the first two arrangements (which can be one orientation twice)."""
-    best: dict[tuple, tuple[float, tuple, tuple]] = {}
-    for peak, first, second in sorted(screened, key=lambda x: -x[0]):
-        best.setdefault(canonical((first[0], first[2], second[0], second[2])), (peak, first, second))
-    ranked = list(best.values())
-    top = ranked[0][0] if ranked else 0.0
-    return [(first, second) for peak, first, second in ranked[:most] if peak > 0 and peak >= SCREEN_SHARE * top]
-
-
-def _measure_pairs(benches: Benches, by_id: dict[str, NetworkMotif], hypotheses: list[PairHypothesis],
-                   config: RulesConfig) -> list[tuple[Verdict, set[tuple[int, int]]]]:
-    """Every pair hypothesis screened in each order and strand, its competitive orientations scanned at every
-    gap (:func:`_to_scan`): (verdict, the hypothesis' neurons) per scanned arrangement."""
-    out = []
-    for hyp in hypotheses:
-        neurons = _read_neurons(hyp.neurons)
-        screened = []
-        for a, sa, b, sb in _arrangements(*hyp.motifs):
-            first, second = (a, by_id[a].representative.ppm, sa), (b, by_id[b].representative.ppm, sb)
-            peak = screen_pair(benches, first, second, neurons)
-            if peak is not None:
-                screened.append((peak, first, second))
-        for first, second in _to_scan(screened, config.full_scans):
-            if (verdict := measure_pair(benches, first, second, neurons)) is not None:
-                out.append((verdict, hyp.neurons))
-    return out
-
-
-def pairs_of_drivers(verdicts: dict[str, Verdict], by_id: dict[str, NetworkMotif], most: int,
-                     proposed: set[tuple[str, str]], cap: int) -> list[PairHypothesis]:
-    """Pairs the model proposes: for every judging readout (a model output; a neuron where there is none),
-    the ``most`` motifs that move it most inserted alone (p < DRIVEN_P) paired with each other, but for pairs
-    already ``proposed``; at most ``cap``, taken in turn from each readout (its strongest new pair first).
-
-    The trees propose the pairs their CRMs place side by side, ranked by the sequences that hold them; two
-    motifs a task needs together can rank below ``max_pairs`` (its CRMs split over many neurons, or one of
-    the motifs read as short pieces). These pairs are held by the neurons of both motifs.
-    """
-    judges = {v.readout for v in verdicts.values()}
-    effects: dict[str, dict[str, float]] = {readout: {} for readout in judges}
-    for name, v in verdicts.items():
-        if v.p_value < DRIVEN_P and v.effect > 0:
-            for readout, value in {**v.driven, v.readout: v.effect}.items():
-                if readout in judges and value > 0:
-                    effects[readout][name] = value
-    queues = []
-    for readout in sorted(effects, key=lambda r: (-max(effects[r].values(), default=0.0), r)):
-        top = sorted(effects[readout], key=lambda m: (-effects[readout][m], m))[:most]
-        pairs = (tuple(sorted((a, b))) for i, a in enumerate(top) for b in top[i + 1:])
-        queues.append([key for key in pairs if key not in proposed])
-    out: dict[tuple[str, str], PairHypothesis] = {}
-    for turn in range(max(map(len, queues), default=0)):
-        for key in (q[turn] for q in queues if turn < len(q)):
-            if key not in out and len(out) < cap:
-                out[key] = PairHypothesis(key, holders(by_id[key[0]]) | holders(by_id[key[1]]))
-    return list(out.values())
-
-
 def _set_q_values(candidates: list[Rule]) -> None:
     """Benjamini-Hochberg q-values over every test so far (each candidate's verdict), in place."""
     q = bh_qvalues(np.array([r.verdict.p_value for r in candidates])) if candidates else np.zeros(0)
@@ -304,14 +227,21 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     log(f"rules: inserting {len(tested)} motifs into backgrounds")
     benches = Benches(model, config)
     motif_verdicts = {g.name: measure_motif(benches, g.name, with_flanks(annotation, g, config.flank),
-                                            _read_neurons(holders(g)))
+                                            read_neurons(holders(g)))
                       for g in tested}
-    pairs = [h for h in pair_hypotheses(annotation, units) if all(m in motif_verdicts for m in h.motifs)]
-    pairs = pairs[: config.max_pairs]
+    proposed = [h for h in pair_hypotheses(annotation, units) if all(m in motif_verdicts for m in h.motifs)]
+    pairs = proposed[: config.max_pairs]
     pairs += pairs_of_drivers(motif_verdicts, by_id, config.drivers_paired, {h.motifs for h in pairs},
                               config.max_pairs // 2)
     log(f"rules: scanning {len(pairs)} motif pairs at every gap, order and strand")
-    pair_verdicts = _measure_pairs(benches, by_id, pairs, config)
+    pair_verdicts = measure_pairs(benches, by_id, pairs, config)
+    spread = benches.output_spread()
+    floors = {output: config.min_effect_sd * sd for output, sd in spread.items()}
+    scanned = {h.motifs for h in pairs}
+    if more := second_look(benches, by_id, [h for h in proposed if h.motifs not in scanned],
+                           [*motif_verdicts.values(), *(v for v, _ in pair_verdicts)], floors, config):
+        log(f"rules: scanning {len(more)} more pairs whose quick screen moves an output")
+        pair_verdicts += measure_pairs(benches, by_id, more, config)
     singles = [(v, holders(by_id[name])) for name, v in motif_verdicts.items()]
     candidates = [_make_rule(verdict, annotation, by_id, neurons, db) for verdict, neurons in singles + pair_verdicts]
     _set_q_values(candidates)
@@ -321,7 +251,6 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     ppms.update({a.name: a.ppm for a in assembled})
     include_assembled(units, ppms, [a.name for a in assembled])
     support = arrangement_support(annotation, units)
-    spread = benches.output_spread()
     if assembled:  # the pair rules of a piece, asked again with the whole site
         trial, _ = select_rules([replace(r) for r in candidates], config, units, ppms, support, spread)
         if partners := partners_of_assembled(trial, assembled)[: config.max_pairs]:
@@ -329,7 +258,7 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
             named = with_assembled(annotation, assembled)
             by_name = {g.name: g for g in named.network}
             candidates += [_make_rule(verdict, named, by_name, neurons, db)
-                           for verdict, neurons in _measure_pairs(benches, by_name, partners, config)]
+                           for verdict, neurons in measure_pairs(benches, by_name, partners, config)]
             _set_q_values(candidates)
     for name, verdict in motif_verdicts.items():
         held = {f"L{layer}_N{n}" for layer, n in holders(by_id[name])}
@@ -340,7 +269,6 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     for name in reported:
         if status.get(name, "").startswith("not verified"):
             status[name] = "verified"
-    floors = {output: config.min_effect_sd * sd for output, sd in spread.items()}
     status.update(output_status(status, motif_verdicts, rules, config.min_share, unverified, floors))
     status.update({a.name: "verified" if a.name in reported else f"{a.origin}; its rule is not reported"
                    for a in assembled})

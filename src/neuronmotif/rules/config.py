@@ -25,6 +25,10 @@ class RulesConfig:
     drivers_paired : int
         The motifs that move each readout most inserted alone (this many) are also paired with each other,
         up to ``max_pairs // 2`` pairs beyond the ``max_pairs`` the trees propose (0 or 1: none).
+    second_look : int
+        Pair hypotheses beyond ``max_pairs`` (the next most supported) that get a quick screen; those that move
+        some model output at least ``min_share`` as much as anything measured so far are scanned in full too,
+        at most ``max_pairs // 4`` (0: none).
     n_screen : int
         Backgrounds of the quick scan that ranks a pair's orders and strands.
     full_scans : int
@@ -72,6 +76,7 @@ class RulesConfig:
     max_motifs: int = 40
     max_pairs: int = 12
     drivers_paired: int = 3
+    second_look: int = 12
     n_screen: int = 16
     full_scans: int = 4
     q_max: float = 0.05
@@ -93,6 +98,7 @@ class RulesConfig:
         check_range("RulesConfig", "max_motifs", self.max_motifs, low=0)
         check_range("RulesConfig", "max_pairs", self.max_pairs, low=0)
         check_range("RulesConfig", "drivers_paired", self.drivers_paired, low=0)
+        check_range("RulesConfig", "second_look", self.second_look, low=0)
         check_range("RulesConfig", "n_screen", self.n_screen, low=8)
         check_range("RulesConfig", "full_scans", self.full_scans, low=1)
         check_range("RulesConfig", "q_max", self.q_max, low=0, high=1)

@@ -96,6 +96,8 @@ class Benches:
         self.model = model
         self.config = config
         self._made: dict[tuple, Bench] = {}
+        #: quick screens by arrangement and neurons (:func:`screen_pair`), each scanned once
+        self.screens: dict[tuple, tuple[float, dict[str, float]] | None] = {}
 
     def get(self, neurons: list[tuple[int, int]], n: int, purpose: str = "scan") -> Bench:
         layers = tuple(sorted({layer for layer, _ in neurons}))
@@ -253,14 +255,40 @@ def _pair_scan(benches: Benches, first: tuple[str, np.ndarray, str], second: tup
     return (bench, scan) if len(scan.gaps) else None
 
 
+def _screen(benches: Benches, first: tuple[str, np.ndarray, str], second: tuple[str, np.ndarray, str],
+            neurons: list[tuple[int, int]]) -> tuple[float, dict[str, float]] | None:
+    """A quick scan on ``n_screen`` backgrounds, kept per arrangement and neurons: (peak interaction on the
+    judging readout, peak on each model output of what the pair both raises and needs both motifs for: the
+    smaller of its response together and its interaction); None when the pair does not fit."""
+    key = (first[0], first[2], second[0], second[2], tuple(neurons))
+    if key not in benches.screens:
+        found = _pair_scan(benches, first, second, neurons, benches.config.n_screen)
+        if found is None:
+            benches.screens[key] = None
+        else:
+            bench, scan = found
+            needs_both = np.minimum(scan.together, scan.interaction).max(axis=0)
+            outputs = {bench.readouts.names[c]: float(needs_both[c]) for c in bench.readouts.output_columns}
+            judge = _judge(scan.interaction, bench, neurons)
+            benches.screens[key] = (float(scan.interaction[:, judge].max()), outputs)
+    return benches.screens[key]
+
+
 def screen_pair(benches: Benches, first: tuple[str, np.ndarray, str], second: tuple[str, np.ndarray, str],
                 neurons: list[tuple[int, int]]) -> float | None:
     """The peak interaction of a quick scan on ``n_screen`` backgrounds (None: the pair does not fit)."""
-    found = _pair_scan(benches, first, second, neurons, benches.config.n_screen)
-    if found is None:
-        return None
-    bench, scan = found
-    return float(scan.interaction[:, _judge(scan.interaction, bench, neurons)].max())
+    found = _screen(benches, first, second, neurons)
+    return None if found is None else found[0]
+
+
+def screen_pair_outputs(benches: Benches, first: tuple[str, np.ndarray, str], second: tuple[str, np.ndarray, str],
+                        neurons: list[tuple[int, int]]) -> dict[str, float]:
+    """The quick scan's peak on each model output ('output <t>' -> output units) of the smaller of the pair's
+    response together and its interaction: a pair whose motifs each lower an output interacts positively
+    without raising it. Empty when the pair does not fit or the model's head does not run. The same scan
+    as :func:`screen_pair`'s."""
+    found = _screen(benches, first, second, neurons)
+    return {} if found is None else found[1]
 
 
 def measure_pair(benches: Benches, first: tuple[str, np.ndarray, str], second: tuple[str, np.ndarray, str],
