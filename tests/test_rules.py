@@ -718,6 +718,31 @@ def test_a_named_site_stands_for_an_unnamed_stronger_pair_of_its_pieces():
     assert rejected[0].reason.startswith("a weaker part or variant of R1 (G5(+) -[3 bp]- G6(+))")
 
 
+def test_two_copies_of_a_named_half_site_do_not_stand_for_the_whole_palindromic_site():
+    """basset-E at run seed 1 (BENCHMARKS.md session 21): the planted TP53 site, assembled and named TP53
+    (11.1 alone), was shown by the weaker pair of its two half sites facing each other, each named TP63
+    (9.5): the pair 'named more motifs' (two against one). Two copies of one named motif name no more than
+    the whole site does: the whole site stays the rule, the pair a part of it."""
+    from collections import Counter
+
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.hypotheses import Units
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.select import select_rules
+    from neuronmotif.rules.verdicts import Verdict
+
+    tp53 = jaspar_motif("MA0106.3")[1]
+    ppms = {"G70": tp53, "G3": tp53[:, 9:]}
+    whole = Rule(Verdict(("G70",), ("+",), "output 0", 11.06, 1e-30, driven={"output 0": 11.06}), ("TP53",),
+                 None, 1e-30, [(3, 1)], "TP53(+)")
+    verdict = Verdict(("G3", "G3"), ("-", "+"), "output 0", 9.455, 1e-30, (0, 0), 0, 0.6, {"output 0": 6.0})
+    halves = Rule(verdict, ("TP63", "TP63"), None, 1e-30, [(3, 2)], "TP63(-) -[0 bp]- TP63(+)", core_gap=0)
+    rules, rejected = select_rules([whole, halves], RulesConfig(), Units(), ppms, Counter())
+    assert [r.label for r in rules] == ["TP53(+)"]
+    assert rejected[0] is halves and halves.shown_by is whole
+    assert halves.reason.startswith("a weaker part or variant of R1 (TP53(+))")
+
+
 def test_every_competitive_orientation_of_a_pair_gets_the_full_scan():
     """A FOX read as the near-palindrome GTGTATACA: the quick screen puts two head-to-head readings
     first, and the planted tandem third. Every orientation whose screened peak is at least half the best

@@ -121,7 +121,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
             stand, shown = _better_named_first(outer, rule, rules, displaced, rejected,
                                                covers=_covers(rule, outer, ppms))
             shown.reason = (f"a weaker part or variant of {stand.cited()}" if stand is outer else
-                            f"shown by {stand.cited()}, a part or variant of this rule that names more motifs, "
+                            f"shown by {stand.cited()}, a part or variant of this rule that names more known motifs, "
                             f"with {stand.verdict.effect / shown.verdict.effect:.0%} of this rule's effect")
             shown.shown_by, rule = stand, shown
         elif (outer := _longer_reading(rule, rules, ppms)) is not None:
@@ -148,15 +148,17 @@ REPEAT_SHARE = 0.8
 
 
 def _named(rule: Rule) -> int:
-    return sum(1 for name in rule.names if name)
+    """Distinct known motifs a rule names: two copies of one half site name no more than the whole site."""
+    return len({name for name in rule.names if name})
 
 
 def _better_named_first(ranked: Rule, weaker: Rule, rules: list[Rule], displaced: list[Rule],
                         rejected: list[Rule], covers: bool) -> tuple[Rule, Rule]:
     """(the rule that stands for both, the one it shows): ``weaker`` repeats or lies in ``ranked``; it takes
-    that rule's rank when it names more motifs, has :data:`REPEAT_SHARE` of its effect and ``covers`` it
-    (its arrangement spans most of the ranked one's: a named whole CTCF for an unnamed pair of its
-    pieces at 88% of their effect, never one named partner for a two-motif spacing rule). Reasons that
+    that rule's rank when it names more distinct known motifs, has :data:`REPEAT_SHARE` of its effect and
+    ``covers`` it (its arrangement spans most of the ranked one's: a named whole CTCF for an unnamed pair of
+    its pieces at 88% of their effect, never one named partner for a two-motif spacing rule, nor a pair of
+    one named half site for the named whole palindromic site). Reasons that
     cited the displaced rule are rewritten to name its stand-in."""
     if (not ranked.rank or not covers or _named(weaker) <= _named(ranked)
             or weaker.verdict.effect < REPEAT_SHARE * ranked.verdict.effect):
