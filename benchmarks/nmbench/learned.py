@@ -4,7 +4,8 @@ A planted pair is a statement about the training data; what a trained model does
 (the hard negatives of ``neuronmotif.datasets.simulate`` sit 3-8 bp off the planted gap, so nothing
 teaches a model that 1 bp off is wrong). This reads the model directly: instances of the two planted
 motifs, drawn from their JASPAR PPMs, inserted into the model's own background at every gap, and the
-interaction (together minus each alone plus the background) of the grammar's output.
+interaction (together minus each alone plus the background) of the grammar's output; and what one site of each
+planted motif, inserted alone, does to the grammar's output (a lone site a model hardly answers cannot be a rule).
 """
 
 from __future__ import annotations
@@ -17,6 +18,19 @@ from neuronmotif.motifs import jaspar_motif
 from neuronmotif.sequences import one_hot, ppm_instances, random_background
 
 from .zoo import GRAMMAR_SETS, ZooEntry
+
+
+def _background(entry: ZooEntry, n: int, rng: np.random.Generator) -> np.ndarray:
+    """(n, L) tokens of the entry's own background (GC content, dinucleotide chain where it has one)."""
+    grammar_set = GRAMMAR_SETS[entry.grammar_set]
+    chain = None if grammar_set.dinucleotide is None else np.array(grammar_set.dinucleotide)
+    return random_background(n, entry.length, grammar_set.gc, rng, chain)
+
+
+def _outputs(model: torch.nn.Module, tokens: np.ndarray) -> np.ndarray:
+    """(N, L) tokens -> (N, tasks) float64 model outputs."""
+    with torch.no_grad():
+        return model(one_hot(tokens)).double().numpy()
 
 
 def learned_gap_curve(model: torch.nn.Module, entry: ZooEntry, task: int, gaps: range = range(0, 20),
@@ -43,17 +57,14 @@ def learned_gap_curve(model: torch.nn.Module, entry: ZooEntry, task: int, gaps: 
         Mean interaction (output units) at each gap.
     """
     grammar: Grammar = GRAMMAR_SETS[entry.grammar_set].grammars[task]
-    background = GRAMMAR_SETS[entry.grammar_set].dinucleotide
     rng = np.random.default_rng(seed)
-    tokens = random_background(n, entry.length, GRAMMAR_SETS[entry.grammar_set].gc, rng,
-                               None if background is None else np.array(background))
+    tokens = _background(entry, n, rng)
     (_, first), (_, second) = (jaspar_motif(m) for m in grammar.motifs)
     a, b = ppm_instances(first, n, rng), ppm_instances(second, n, rng)
     wa, wb = first.shape[1], second.shape[1]
 
     def output(batch: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return model(one_hot(batch))[:, task].double().numpy()
+        return _outputs(model, batch)[:, task]
 
     with_a = tokens.copy()
     with_a[:, start:start + wa] = a
@@ -68,4 +79,38 @@ def learned_gap_curve(model: torch.nn.Module, entry: ZooEntry, task: int, gaps: 
     return np.array(curve)
 
 
-__all__ = ["learned_gap_curve"]
+def lone_site_effect(model: torch.nn.Module, entry: ZooEntry, task: int, n: int = 1000, start: int = 40,
+                     seed: int = 0) -> np.ndarray:
+    """Mean change of ``task``'s output when one instance of each of its planted motifs is inserted alone.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A zoo model in eval mode, (N, 4, L) one-hot in, (N, tasks) out.
+    entry : ZooEntry
+    task : int
+        Index of a grammar of the entry's grammar set.
+    n : int
+        Backgrounds (and instances of the motif); the same backgrounds for every motif.
+    start : int
+        Where the motif starts (bp).
+
+    Returns
+    -------
+    np.ndarray, shape (motifs,)
+        Mean change of the output (output units) for each motif of the grammar, in its order.
+    """
+    grammar: Grammar = GRAMMAR_SETS[entry.grammar_set].grammars[task]
+    rng = np.random.default_rng(seed)
+    tokens = _background(entry, n, rng)
+    base = _outputs(model, tokens)[:, task]
+    effects = []
+    for motif in grammar.motifs:
+        _, ppm = jaspar_motif(motif)
+        with_site = tokens.copy()
+        with_site[:, start:start + ppm.shape[1]] = ppm_instances(ppm, n, rng)
+        effects.append(float((_outputs(model, with_site)[:, task] - base).mean()))
+    return np.array(effects)
+
+
+__all__ = ["learned_gap_curve", "lone_site_effect"]
