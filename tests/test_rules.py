@@ -252,6 +252,40 @@ def test_a_pair_beyond_the_trees_budget_whose_quick_screen_moves_an_output_gets_
     assert second_look(benches, by_id, [useless, wanted], measured, {}, config) == []
 
 
+def test_a_pair_far_down_the_support_ranking_is_tested_where_its_crms_place_it():
+    """basset-C (BENCHMARKS.md session 22): NFKB1 then IRF1, a pure AND the model learned strongly (+11.8
+    logits), was the 68th of 88 hypotheses by support, beyond the quick screen's 12. Further hypotheses get a
+    placed test at the arrangement and gap their CRMs hold most: the AND pair held at its gap is measured in
+    full; held at a gap the model does not read, or with no placed tests, it is not."""
+    from collections import Counter
+
+    from helpers.toy_annotation import annotation_with_network
+    from neuronmotif.rules.hypotheses import PairHypothesis
+    from neuronmotif.rules.scanning import held_arrangements, second_look
+    from neuronmotif.rules.verdicts import Benches, Verdict
+
+    model = DNAModel(_AndModel.build())
+    annotation = annotation_with_network({"G1": _consensus_ppm(_AndModel.A), "G2": _consensus_ppm(_AndModel.B),
+                                          "G3": _consensus_ppm(_AndModel.C)})
+    by_id = {g.name: g for g in annotation.network}
+    useless, wanted = PairHypothesis(("G1", "G3"), {(2, 0)}), PairHypothesis(("G1", "G2"), {(2, 0)})
+    measured = [Verdict(("G1",), ("+",), "output 1", 1.0, 1e-9)]
+    floors = {"output 0": 0.25, "output 1": 0.25}
+    config = RulesConfig(seed=0, second_look=0)
+    # the AND reads B 3 bp after A; the CRMs hold the pair mostly there, and once as B before A
+    held = {("G1", "+", "G2", "+"): Counter({3: 900, 7: 100}), ("G1", "-", "G2", "-"): Counter({5: 50}),
+            ("G1", "+", "G3", "+"): Counter({3: 800})}
+    assert held_arrangements(wanted, held) == [(("G1", "+", "G2", "+"), 3), (("G1", "+", "G2", "+"), 7),
+                                               (("G1", "-", "G2", "-"), 5)]
+    benches = Benches(model, config)
+    assert second_look(benches, by_id, [useless, wanted], measured, floors, config, held) == [wanted]
+    elsewhere = {**held, ("G1", "+", "G2", "+"): Counter({10: 900, 7: 100})}
+    assert second_look(benches, by_id, [useless, wanted], measured, floors, config, elsewhere) == []
+    assert second_look(benches, by_id, [useless, wanted], measured, floors, config, None) == []
+    assert second_look(benches, by_id, [useless, wanted], measured, floors, replace(config, placed_look=0),
+                       held) == []
+
+
 def test_a_hard_peak_is_one_gap_and_a_plateau_is_a_range():
     rng = np.random.default_rng(0)
     gaps = np.arange(-2, 12)
@@ -438,7 +472,7 @@ def test_a_site_held_beside_its_shorter_copy_counts_as_a_pair_of_the_unit_and_on
     from neuronmotif.dictionary import DictionaryMotif, NeuronDictionary, Occurrence
     from neuronmotif.ppm import CRM
     from neuronmotif.rules.hypotheses import Units
-    from neuronmotif.rules.orientation import arrangement_support, canonical
+    from neuronmotif.rules.orientation import arrangement_gaps, arrangement_support, canonical
     from neuronmotif.segment import Segment
     from neuronmotif.store import NeuronResult
 
@@ -462,6 +496,9 @@ def test_a_site_held_beside_its_shorter_copy_counts_as_a_pair_of_the_unit_and_on
     annotation = Annotation({1: layer}, {}, {}, network, {"motif_db": "JASPAR2024"})
     support = arrangement_support(annotation, Units(folded={"G2": "shorter copy of G1"}))
     assert support == {canonical(("G1", "+", "G1", "+")): 700}, support
+    # the copy, 2 columns into the whole site, starts at width + 12: the whole site it stands for at width + 10
+    gaps = arrangement_gaps(annotation, Units(folded={"G2": "shorter copy of G1"}))
+    assert gaps == {canonical(("G1", "+", "G1", "+")): {10: 700}}, gaps
 
 
 def test_positives_give_their_dinucleotide_background_and_bad_files_one_line(tmp_path):

@@ -50,7 +50,7 @@ from ..versions import versions
 from .assemble import assemble_hybrids, partners_of_assembled, with_assembled
 from .config import RulesConfig
 from .hypotheses import decompose, holders, include_assembled, pair_hypotheses
-from .orientation import arrangement_support
+from .orientation import arrangement_gaps, arrangement_support
 from .rule import Rule, RuleSet
 from .scanning import measure_pairs, pairs_of_drivers, read_neurons, second_look
 from .select import select_rules
@@ -239,8 +239,9 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     floors = {output: config.min_effect_sd * sd for output, sd in spread.items()}
     scanned = {h.motifs for h in pairs}
     if more := second_look(benches, by_id, [h for h in proposed if h.motifs not in scanned],
-                           [*motif_verdicts.values(), *(v for v, _ in pair_verdicts)], floors, config):
-        log(f"rules: scanning {len(more)} more pairs whose quick screen moves an output")
+                           [*motif_verdicts.values(), *(v for v, _ in pair_verdicts)], floors, config,
+                           arrangement_gaps(annotation, units) if config.placed_look else None):
+        log(f"rules: scanning {len(more)} more pairs whose quick screen or placed test moves an output")
         pair_verdicts += measure_pairs(benches, by_id, more, config)
     singles = [(v, holders(by_id[name])) for name, v in motif_verdicts.items()]
     candidates = [_make_rule(verdict, annotation, by_id, neurons, db) for verdict, neurons in singles + pair_verdicts]

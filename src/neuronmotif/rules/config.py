@@ -29,6 +29,11 @@ class RulesConfig:
         Pair hypotheses beyond ``max_pairs`` (the next most supported) that get a quick screen; those that move
         some model output at least ``min_share`` as much as anything measured so far are scanned in full too,
         at most ``max_pairs // 4`` (0: none).
+    placed_look : int
+        Pair hypotheses beyond those (the next most supported) that get a placed test instead: the one or two
+        arrangements their CRMs hold most, each at the gap held most, on ``n_screen`` backgrounds; they join
+        the quick-screened ones under the same bar (0: none). A pure AND task the GA samples rarely can rank
+        far down by support (basset-C's NFKB1-IRF1: 68th of 88).
     n_screen : int
         Backgrounds of the quick scan that ranks a pair's orders and strands.
     full_scans : int
@@ -77,6 +82,7 @@ class RulesConfig:
     max_pairs: int = 12
     drivers_paired: int = 3
     second_look: int = 12
+    placed_look: int = 96
     n_screen: int = 16
     full_scans: int = 4
     q_max: float = 0.05
@@ -99,6 +105,7 @@ class RulesConfig:
         check_range("RulesConfig", "max_pairs", self.max_pairs, low=0)
         check_range("RulesConfig", "drivers_paired", self.drivers_paired, low=0)
         check_range("RulesConfig", "second_look", self.second_look, low=0)
+        check_range("RulesConfig", "placed_look", self.placed_look, low=0)
         check_range("RulesConfig", "n_screen", self.n_screen, low=8)
         check_range("RulesConfig", "full_scans", self.full_scans, low=1)
         check_range("RulesConfig", "q_max", self.q_max, low=0, high=1)

@@ -85,16 +85,13 @@ def _sites_read(motif: str, start: int, strand: str, widths: dict[str, int],
     return out
 
 
-def arrangement_support(annotation: Annotation, units: Units) -> Counter:
-    """Canonical arrangement -> sequences of the CRMs that hold it (every two unit occurrences of a CRM).
-
-    Returns
-    -------
-    Counter of (first unit, strand, second unit, strand) -> int
-    """
+def arrangement_gaps(annotation: Annotation, units: Units) -> dict[Arrangement, Counter]:
+    """Canonical arrangement -> its gaps as the CRMs hold them: gap (bp between the two units' edges, the
+    representatives' as in ``motifs.meme``; negative: they overlap) -> sequences of the CRMs that hold it
+    (every two unit occurrences of a CRM)."""
     placements = _member_placements(annotation, units)
     widths = {g.name: g.representative.width for g in annotation.network}
-    support: Counter = Counter()
+    gaps: dict[Arrangement, Counter] = {}
     for lm in annotation.layers.values():
         crms = {r.neuron: r.crms for r in lm.neurons}
         for neuron, dictionary in lm.dictionaries.items():
@@ -111,10 +108,21 @@ def arrangement_support(annotation: Annotation, units: Units) -> Counter:
             for index, found in per_crm.items():
                 found = _distinct_sites(found, widths)
                 weight = crms[neuron][index].n_sequences
-                for i, (_, a, sa) in enumerate(found):
-                    for _, b, sb in found[i + 1:]:
-                        support[canonical((a, sa, b, sb))] += weight
-    return support
+                for i, (start_a, a, sa) in enumerate(found):
+                    for start_b, b, sb in found[i + 1:]:
+                        key = canonical((a, sa, b, sb))  # a reverse complement keeps the gap
+                        gaps.setdefault(key, Counter())[start_b - start_a - widths[a]] += weight
+    return gaps
+
+
+def arrangement_support(annotation: Annotation, units: Units) -> Counter:
+    """Canonical arrangement -> sequences of the CRMs that hold it (every two unit occurrences of a CRM).
+
+    Returns
+    -------
+    Counter of (first unit, strand, second unit, strand) -> int
+    """
+    return Counter({key: sum(by_gap.values()) for key, by_gap in arrangement_gaps(annotation, units).items()})
 
 
 def share(key: Arrangement, support: Counter) -> float | None:
@@ -283,5 +291,5 @@ def _chimera_of(rule: Rule, heterotypic: list[Rule], units: Units) -> Rule | Non
 
 
 __all__ = ["ANOTHER_ORIENTATION", "ARRANGEMENT_SHARE", "CHIMERA_SHARE", "TWO_STRANDS", "Arrangement",
-           "another_orientation", "arrangement_support", "canonical", "is_alternative", "one_per_orientation",
-           "share", "strand_chimeras", "two_strands"]
+           "another_orientation", "arrangement_gaps", "arrangement_support", "canonical", "is_alternative",
+           "one_per_orientation", "share", "strand_chimeras", "two_strands"]

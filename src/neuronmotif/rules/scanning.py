@@ -6,18 +6,21 @@
 * :func:`second_look`: hypotheses beyond the trees' ``max_pairs`` whose quick screen moves some model output
   at least ``min_share`` as much as anything measured so far does, measured in full too. A task the model
   learned as a pure AND of two motifs gets no driver pair (neither motif moves the output alone), and its
-  CRMs can hold the pair less often than the pairs of busier tasks hold theirs.
+  CRMs can hold the pair less often than the pairs of busier tasks hold theirs; hypotheses further down get a
+  placed test at the arrangement and gap their CRMs hold (:func:`held_arrangements`), about 1/40 of a screen.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import numpy as np
 
 from ..annotation import NetworkMotif
 from .config import RulesConfig
 from .hypotheses import PairHypothesis, holders
-from .orientation import canonical
-from .verdicts import DRIVEN_P, Benches, Verdict, measure_pair, screen_pair, screen_pair_outputs
+from .orientation import Arrangement, canonical
+from .verdicts import DRIVEN_P, Benches, Verdict, measure_pair, placed_pair_outputs, screen_pair, screen_pair_outputs
 
 #: most neurons read per hypothesis (highest layers first)
 MAX_READ_NEURONS = 24
@@ -114,43 +117,69 @@ def strongest_on_outputs(verdicts: list[Verdict]) -> dict[str, float]:
     return best
 
 
+def held_arrangements(hypothesis: PairHypothesis, gaps: dict[Arrangement, Counter],
+                      most: int = 3) -> list[tuple[Arrangement, int]]:
+    """The ``most`` placements (arrangement and gap) of a hypothesis' two motifs its CRMs hold most, by
+    sequences (``gaps``: :func:`~neuronmotif.rules.orientation.arrangement_gaps`). One arrangement can be
+    held at two gaps by two neurons (basset-C: NFKB then an IRF-like motif at -1 bp by the neuron that reads
+    the pair, at 18 bp, more often, by another)."""
+    pair = sorted(hypothesis.motifs)
+    held = [(n, key, gap) for key, by_gap in gaps.items() if sorted((key[0], key[2])) == pair
+            for gap, n in by_gap.items()]
+    return [(key, gap) for _, key, gap in sorted(held, key=lambda x: (-x[0], x[1], x[2]))[:most]]
+
+
 def second_look(benches: Benches, by_id: dict[str, NetworkMotif], hypotheses: list[PairHypothesis],
-                measured: list[Verdict], floors: dict[str, float], config: RulesConfig) -> list[PairHypothesis]:
+                measured: list[Verdict], floors: dict[str, float], config: RulesConfig,
+                gaps: dict[Arrangement, Counter] | None = None) -> list[PairHypothesis]:
     """Hypotheses beyond the measured ones worth a full scan: a quick screen of each (every order and strand,
-    ``n_screen`` backgrounds) that raises some model output, needing both motifs
-    (:func:`~neuronmotif.rules.verdicts.screen_pair_outputs`), by at least ``min_share`` of the strongest
+    ``n_screen`` backgrounds), or for those beyond ``config.second_look`` a placed test (the arrangements and
+    gap their CRMs hold most, :func:`held_arrangements`), that raises some model output, needing both
+    motifs (:func:`~neuronmotif.rules.verdicts.screen_pair_outputs`,
+    :func:`~neuronmotif.rules.verdicts.placed_pair_outputs`), by at least ``min_share`` of the strongest
     effect ``measured`` has on it and by its floor (``floors``: ``min_effect_sd`` of its spread, by output).
 
     Parameters
     ----------
     hypotheses : list of PairHypothesis
-        Not measured yet, most supported first; the first ``config.second_look`` are screened.
+        Not measured yet, most supported first; the first ``config.second_look`` are screened, the next
+        ``config.placed_look`` get the placed test.
     measured : list of Verdict
         Every verdict so far (motifs alone and pairs).
+    gaps : dict or None
+        The CRMs' arrangements and gaps (:func:`~neuronmotif.rules.orientation.arrangement_gaps`); None: no
+        placed tests.
 
     Returns
     -------
-    At most ``config.max_pairs // 4`` hypotheses, the most promising first (screened peak over the strongest
-    measured effect on that output). Empty when the model's head does not run.
+    At most ``config.max_pairs // 4`` hypotheses, the most promising first (peak over the strongest measured
+    effect on that output). Empty when the model's head does not run.
     """
     if not floors:
         return []
     strongest = strongest_on_outputs(measured)
     promise: dict[tuple[str, str], float] = {}
     chosen: dict[tuple[str, str], PairHypothesis] = {}
+
+    def weigh(hyp: PairHypothesis, peaks: dict[str, float]) -> None:
+        for output, peak in peaks.items():
+            needed = max(floors.get(output, 0.0), config.min_share * strongest.get(output, 0.0))
+            if peak >= needed and peak > 0:
+                ratio = peak / max(strongest.get(output, 0.0), floors.get(output, 0.0), 1e-12)
+                promise[hyp.motifs] = max(promise.get(hyp.motifs, 0.0), ratio)
+                chosen[hyp.motifs] = hyp
+
     for hyp in hypotheses[: config.second_look]:
         neurons = read_neurons(hyp.neurons)
         for a, sa, b, sb in arrangements(*hyp.motifs):
-            peaks = screen_pair_outputs(benches, _inserted(by_id, a, sa), _inserted(by_id, b, sb), neurons)
-            for output, peak in peaks.items():
-                needed = max(floors.get(output, 0.0), config.min_share * strongest.get(output, 0.0))
-                if peak >= needed and peak > 0:
-                    ratio = peak / max(strongest.get(output, 0.0), floors.get(output, 0.0), 1e-12)
-                    promise[hyp.motifs] = max(promise.get(hyp.motifs, 0.0), ratio)
-                    chosen[hyp.motifs] = hyp
+            weigh(hyp, screen_pair_outputs(benches, _inserted(by_id, a, sa), _inserted(by_id, b, sb), neurons))
+    for hyp in hypotheses[config.second_look: config.second_look + config.placed_look] if gaps else []:
+        neurons = read_neurons(hyp.neurons)
+        for (a, sa, b, sb), gap in held_arrangements(hyp, gaps):
+            weigh(hyp, placed_pair_outputs(benches, _inserted(by_id, a, sa), _inserted(by_id, b, sb), gap, neurons))
     ranked = sorted(chosen, key=lambda key: (-promise[key], key))
     return [chosen[key] for key in ranked[: config.max_pairs // 4]]
 
 
-__all__ = ["MAX_READ_NEURONS", "SCREEN_SHARE", "arrangements", "measure_pairs", "pairs_of_drivers", "read_neurons",
-           "second_look", "strongest_on_outputs", "to_scan"]
+__all__ = ["MAX_READ_NEURONS", "SCREEN_SHARE", "arrangements", "held_arrangements", "measure_pairs", "pairs_of_drivers",
+           "read_neurons", "second_look", "strongest_on_outputs", "to_scan"]
