@@ -223,6 +223,20 @@ class _AndModel:
 
         return AndModel().eval()
 
+    @classmethod
+    def second_look_case(cls):
+        """The model, its network motifs A (G1), B (G2) and C (G3) by id, a pair that moves nothing (A, C),
+        the AND pair (A, B), one verdict measured (A alone on output 1) and the outputs' floors."""
+        from helpers.toy_annotation import annotation_with_network
+        from neuronmotif.rules.hypotheses import PairHypothesis
+        from neuronmotif.rules.verdicts import Verdict
+
+        annotation = annotation_with_network({"G1": _consensus_ppm(cls.A), "G2": _consensus_ppm(cls.B),
+                                              "G3": _consensus_ppm(cls.C)})
+        useless, wanted = PairHypothesis(("G1", "G3"), {(2, 0)}), PairHypothesis(("G1", "G2"), {(2, 0)})
+        return (DNAModel(cls.build()), {g.name: g for g in annotation.network}, useless, wanted,
+                [Verdict(("G1",), ("+",), "output 1", 1.0, 1e-9)], {"output 0": 0.25, "output 1": 0.25})
+
 
 def test_a_pair_beyond_the_trees_budget_whose_quick_screen_moves_an_output_gets_measured():
     """bd10-E and basset-E (BENCHMARKS.md session 21): a pure AND task (SRF then ETS1) whose pair the CRMs
@@ -230,18 +244,10 @@ def test_a_pair_beyond_the_trees_budget_whose_quick_screen_moves_an_output_gets_
     driver pair proposed it: its output was read only through a weak homotypic stand-in. The next
     hypotheses get a quick screen; one that moves an output at least half as much as anything measured
     (and by the output's floor) is measured in full, a pair that moves nothing is not."""
-    from helpers.toy_annotation import annotation_with_network
-    from neuronmotif.rules.hypotheses import PairHypothesis
     from neuronmotif.rules.scanning import second_look
     from neuronmotif.rules.verdicts import Benches, Verdict
 
-    model = DNAModel(_AndModel.build())
-    annotation = annotation_with_network({"G1": _consensus_ppm(_AndModel.A), "G2": _consensus_ppm(_AndModel.B),
-                                          "G3": _consensus_ppm(_AndModel.C)})
-    by_id = {g.name: g for g in annotation.network}
-    useless, wanted = PairHypothesis(("G1", "G3"), {(2, 0)}), PairHypothesis(("G1", "G2"), {(2, 0)})
-    measured = [Verdict(("G1",), ("+",), "output 1", 1.0, 1e-9)]
-    floors = {"output 0": 0.25, "output 1": 0.25}
+    model, by_id, useless, wanted, measured, floors = _AndModel.second_look_case()
     config = RulesConfig(seed=0)
     benches = Benches(model, config)
     assert second_look(benches, by_id, [useless, wanted], measured, floors, config) == [wanted]
@@ -259,18 +265,10 @@ def test_a_pair_far_down_the_support_ranking_is_tested_where_its_crms_place_it()
     full; held at a gap the model does not read, or with no placed tests, it is not."""
     from collections import Counter
 
-    from helpers.toy_annotation import annotation_with_network
-    from neuronmotif.rules.hypotheses import PairHypothesis
     from neuronmotif.rules.scanning import held_arrangements, second_look
-    from neuronmotif.rules.verdicts import Benches, Verdict
+    from neuronmotif.rules.verdicts import Benches
 
-    model = DNAModel(_AndModel.build())
-    annotation = annotation_with_network({"G1": _consensus_ppm(_AndModel.A), "G2": _consensus_ppm(_AndModel.B),
-                                          "G3": _consensus_ppm(_AndModel.C)})
-    by_id = {g.name: g for g in annotation.network}
-    useless, wanted = PairHypothesis(("G1", "G3"), {(2, 0)}), PairHypothesis(("G1", "G2"), {(2, 0)})
-    measured = [Verdict(("G1",), ("+",), "output 1", 1.0, 1e-9)]
-    floors = {"output 0": 0.25, "output 1": 0.25}
+    model, by_id, useless, wanted, measured, floors = _AndModel.second_look_case()
     config = RulesConfig(seed=0, second_look=0)
     # the AND reads B 3 bp after A; the CRMs hold the pair mostly there, and once as B before A
     held = {("G1", "+", "G2", "+"): Counter({3: 900, 7: 100}), ("G1", "-", "G2", "-"): Counter({5: 50}),

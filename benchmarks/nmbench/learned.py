@@ -81,19 +81,9 @@ def learned_gap_curve(model: torch.nn.Module, entry: ZooEntry, task: int, gaps: 
 
 def lone_site_effect(model: torch.nn.Module, entry: ZooEntry, task: int, n: int = 1000, start: int = 40,
                      seed: int = 0) -> np.ndarray:
-    """Mean change of ``task``'s output when one instance of each of its planted motifs is inserted alone.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        A zoo model in eval mode, (N, 4, L) one-hot in, (N, tasks) out.
-    entry : ZooEntry
-    task : int
-        Index of a grammar of the entry's grammar set.
-    n : int
-        Backgrounds (and instances of the motif); the same backgrounds for every motif.
-    start : int
-        Where the motif starts (bp).
+    """Mean change of ``task``'s output when one instance of each of its planted motifs is inserted alone
+    at ``start`` (bp) into ``n`` of the entry's backgrounds, the same backgrounds for every motif. ``model``
+    and ``entry`` as for :func:`learned_gap_curve`; ``task`` indexes any grammar of the entry's set.
 
     Returns
     -------
