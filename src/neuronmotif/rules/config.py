@@ -30,9 +30,9 @@ class RulesConfig:
         some model output at least ``min_share`` as much as anything measured so far are scanned in full too,
         at most ``max_pairs // 4`` (0: none).
     placed_look : int
-        Pair hypotheses beyond those (the next most supported) that get a placed test instead: the one or two
-        arrangements their CRMs hold most, each at the gap held most, on ``n_screen`` backgrounds; they join
-        the quick-screened ones under the same bar (0: none). A pure AND task the GA samples rarely can rank
+        Pair hypotheses beyond those (the next most supported) that get a placed test instead: the three
+        placements (order, strands and gap) their CRMs hold most, on ``n_screen`` backgrounds; they join the
+        quick-screened ones under the same bar (0: none). A pure AND task the GA samples rarely can rank
         far down by support (basset-C's NFKB1-IRF1: 68th of 88).
     n_screen : int
         Backgrounds of the quick scan that ranks a pair's orders and strands.
