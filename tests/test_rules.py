@@ -270,10 +270,11 @@ def test_a_pair_far_down_the_support_ranking_is_tested_where_its_crms_place_it()
 
     model, by_id, useless, wanted, measured, floors = _AndModel.second_look_case()
     config = RulesConfig(seed=0, second_look=0)
-    # the AND reads B 3 bp after A; the CRMs hold the pair mostly there, and once as B before A
-    held = {("G1", "+", "G2", "+"): Counter({3: 900, 7: 100}), ("G1", "-", "G2", "-"): Counter({5: 50}),
+    # the AND reads B 3 bp after A; the CRMs hold the pair more often at 10 bp (another neuron), then at 3,
+    # and as B before A: not only the most held placement is tested
+    held = {("G1", "+", "G2", "+"): Counter({10: 900, 3: 400}), ("G1", "-", "G2", "-"): Counter({5: 50}),
             ("G1", "+", "G3", "+"): Counter({3: 800})}
-    assert held_arrangements(wanted, held) == [(("G1", "+", "G2", "+"), 3), (("G1", "+", "G2", "+"), 7),
+    assert held_arrangements(wanted, held) == [(("G1", "+", "G2", "+"), 10), (("G1", "+", "G2", "+"), 3),
                                                (("G1", "-", "G2", "-"), 5)]
     benches = Benches(model, config)
     assert second_look(benches, by_id, [useless, wanted], measured, floors, config, held) == [wanted]
@@ -492,10 +493,10 @@ def test_a_site_held_beside_its_shorter_copy_counts_as_a_pair_of_the_unit_and_on
                         dictionaries={0: NeuronDictionary(1, 0, [whole, short])})
     network = [NetworkMotif("G1", whole, [whole], 1), NetworkMotif("G2", short, [short], 1)]
     annotation = Annotation({1: layer}, {}, {}, network, {"motif_db": "JASPAR2024"})
-    support = arrangement_support(annotation, Units(folded={"G2": "shorter copy of G1"}))
+    gaps = arrangement_gaps(annotation, Units(folded={"G2": "shorter copy of G1"}))
+    support = arrangement_support(gaps)
     assert support == {canonical(("G1", "+", "G1", "+")): 700}, support
     # the copy, 2 columns into the whole site, starts at width + 12: the whole site it stands for at width + 10
-    gaps = arrangement_gaps(annotation, Units(folded={"G2": "shorter copy of G1"}))
     assert gaps == {canonical(("G1", "+", "G1", "+")): {10: 700}}, gaps
 
 

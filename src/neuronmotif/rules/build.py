@@ -238,9 +238,9 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     spread = benches.output_spread()
     floors = {output: config.min_effect_sd * sd for output, sd in spread.items()}
     scanned = {h.motifs for h in pairs}
+    held = arrangement_gaps(annotation, units)
     if more := second_look(benches, by_id, [h for h in proposed if h.motifs not in scanned],
-                           [*motif_verdicts.values(), *(v for v, _ in pair_verdicts)], floors, config,
-                           arrangement_gaps(annotation, units) if config.placed_look else None):
+                           [*motif_verdicts.values(), *(v for v, _ in pair_verdicts)], floors, config, held):
         log(f"rules: scanning {len(more)} more pairs whose quick screen or placed test moves an output")
         pair_verdicts += measure_pairs(benches, by_id, more, config)
     singles = [(v, holders(by_id[name])) for name, v in motif_verdicts.items()]
@@ -251,7 +251,7 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
                                              db, config, annotation.config.match_q)
     ppms.update({a.name: a.ppm for a in assembled})
     include_assembled(units, ppms, [a.name for a in assembled])
-    support = arrangement_support(annotation, units)
+    support = arrangement_support(held)  # what include_assembled adds (similar, palindromic units) leaves it
     if assembled:  # the pair rules of a piece, asked again with the whole site
         trial, _ = select_rules([replace(r) for r in candidates], config, units, ppms, support, spread)
         if partners := partners_of_assembled(trial, assembled)[: config.max_pairs]:

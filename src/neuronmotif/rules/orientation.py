@@ -115,14 +115,15 @@ def arrangement_gaps(annotation: Annotation, units: Units) -> dict[Arrangement, 
     return gaps
 
 
-def arrangement_support(annotation: Annotation, units: Units) -> Counter:
-    """Canonical arrangement -> sequences of the CRMs that hold it (every two unit occurrences of a CRM).
+def arrangement_support(gaps: dict[Arrangement, Counter]) -> Counter:
+    """Canonical arrangement -> sequences of the CRMs that hold it at any gap (``gaps``:
+    :func:`arrangement_gaps`).
 
     Returns
     -------
     Counter of (first unit, strand, second unit, strand) -> int
     """
-    return Counter({key: sum(by_gap.values()) for key, by_gap in arrangement_gaps(annotation, units).items()})
+    return Counter({key: sum(by_gap.values()) for key, by_gap in gaps.items()})
 
 
 def share(key: Arrangement, support: Counter) -> float | None:

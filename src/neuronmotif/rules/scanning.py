@@ -173,7 +173,8 @@ def second_look(benches: Benches, by_id: dict[str, NetworkMotif], hypotheses: li
         neurons = read_neurons(hyp.neurons)
         for a, sa, b, sb in arrangements(*hyp.motifs):
             weigh(hyp, screen_pair_outputs(benches, _inserted(by_id, a, sa), _inserted(by_id, b, sb), neurons))
-    for hyp in hypotheses[config.second_look: config.second_look + config.placed_look] if gaps else []:
+    placed = hypotheses[config.second_look: config.second_look + config.placed_look] if gaps else []
+    for hyp in placed:
         neurons = read_neurons(hyp.neurons)
         for (a, sa, b, sb), gap in held_arrangements(hyp, gaps):
             weigh(hyp, placed_pair_outputs(benches, _inserted(by_id, a, sa), _inserted(by_id, b, sb), gap, neurons))
