@@ -35,9 +35,9 @@ def main() -> None:
     print("| model | planted pair | planted gap | share of the peak at gaps " + ", ".join(map(str, gaps))
           + " | gaps at >= 75% of the peak |")
     print("|---|---|---|---|---|")
-    for name in args.models.split(","):
+    models = {name: cached_model(ZOO[name])[0] for name in args.models.split(",")}
+    for name, model in models.items():
         entry = ZOO[name]
-        model, _ = cached_model(entry)
         for task, grammar in enumerate(GRAMMAR_SETS[entry.grammar_set].grammars):
             if len(grammar.motifs) != 2:
                 continue
@@ -49,9 +49,8 @@ def main() -> None:
                   + f" | {min(near)}-{max(near)} (peak {gaps[int(np.argmax(curve))]}) |", flush=True)
     print("\n| model | grammar (output) | one site alone: change of its output (output units) |")
     print("|---|---|---|")
-    for name in args.models.split(","):
+    for name, model in models.items():
         entry = ZOO[name]
-        model, _ = cached_model(entry)
         for task, grammar in enumerate(GRAMMAR_SETS[entry.grammar_set].grammars):
             effects = lone_site_effect(model, entry, task)
             print(f"| {name} | {grammar.name} ({task}) | "
