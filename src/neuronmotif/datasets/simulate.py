@@ -74,6 +74,8 @@ class SimulatedData:
 
 #: Bumped whenever :func:`simulate` draws different data for the same arguments (cached models key on it).
 #: 2: a homotypic pair's "reverse order" negatives (which were positives) became wrong-gap negatives.
+#: (A chain's "one motif" negatives became the chain without one motif before any chain was benchmarked: the
+#: data of one- and two-motif grammars is unchanged, so the version is too.)
 DATA_VERSION = 2
 
 #: A CpG-depleted first-order background like the human genome's (row: base, column: next base; A, C, G, T).
@@ -126,6 +128,18 @@ def _plant(tokens: np.ndarray, ids: list[str], gaps: np.ndarray, ppms: dict[str,
             start = start + widths[i] + gaps[:, i]
 
 
+def _without(ids: list[str], gaps: np.ndarray, left_out: int, ppms: dict[str, np.ndarray]
+             ) -> tuple[list[str], np.ndarray]:
+    """The chain ``ids`` with per-row ``gaps`` (n, len(ids)-1) without motif ``left_out``: the others keep
+    their planted places (a middle motif's two gaps and its width become one gap)."""
+    if left_out in (0, len(ids) - 1):
+        kept = gaps[:, 1:] if left_out == 0 else gaps[:, :-1]
+    else:
+        merged = gaps[:, left_out - 1] + ppms[ids[left_out]].shape[1] + gaps[:, left_out]
+        kept = np.column_stack([gaps[:, : left_out - 1], merged, gaps[:, left_out + 1:]])
+    return ids[:left_out] + ids[left_out + 1:], kept
+
+
 def _wrong_gaps(n: int, gap_lo: np.ndarray, gap_hi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(n, pairs) gaps outside the planted ranges, by 3-8 bp on either side (never below 0)."""
     shift = rng.integers(3, 9, size=(n, len(gap_lo))) * rng.choice([-1, 1], size=(n, 1))
@@ -139,10 +153,11 @@ def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 
     """Sequences with planted grammar, with multi-task labels.
 
     For each grammar, ``n_per_task`` positives carry it; multi-motif grammars also get ``n_per_task``
-    hard negatives, split evenly between one motif only, a gap outside the range (by 3-8 bp) and the
-    reverse order. A grammar that reads the same reversed (motifs and gap ranges, e.g. a homotypic pair)
-    gets a second set of wrong gaps instead, since its reverse order is a positive. ``n_background``
-    (default ``n_per_task``) plain background sequences are added.
+    hard negatives, split evenly between one motif only (a chain of three or more: every motif but one, at
+    the planted gaps, each left out in turn), a gap outside the range (by 3-8 bp) and the reverse order. A
+    grammar that reads the same reversed (motifs and gap ranges, e.g. a homotypic pair) gets a second set of
+    wrong gaps instead, since its reverse order is a positive. ``n_background`` (default ``n_per_task``)
+    plain background sequences are added.
 
     Parameters
     ----------
@@ -185,9 +200,12 @@ def simulate(grammars: list[Grammar], n_per_task: int, length: int, seed: int = 
         if len(g.motifs) > 1:
             neg = random_background(n_per_task, length, gc, rng, transitions)
             third = n_per_task // 3
-            for j, m in enumerate(g.motifs):  # one motif only
+            for j, m in enumerate(g.motifs):  # one motif only; a chain without one of its motifs
                 part = neg[j * third // len(g.motifs): (j + 1) * third // len(g.motifs)]
-                _plant(part, [m], np.zeros((len(part), 0), int), ppms, rng)
+                if len(g.motifs) < 3:
+                    _plant(part, [m], np.zeros((len(part), 0), int), ppms, rng)
+                else:
+                    _plant(part, *_without(g.motifs, gaps[: len(part)], j, ppms), ppms, rng)
             wrong = neg[third: 2 * third]
             _plant(wrong, g.motifs, _wrong_gaps(len(wrong), gap_lo, gap_hi, rng), ppms, rng)
             flipped = neg[2 * third:]
