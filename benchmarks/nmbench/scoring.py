@@ -166,8 +166,13 @@ def run_report(path: str | Path, method: str = "neuronmotif", min_neurons: int =
 
 
 def pair_grammars(grammars: list[Grammar]) -> list[Grammar]:
-    """The planted grammars that are motif pairs (the ones scored for grammar)."""
-    return [g for g in grammars if len(g.motifs) == 2]
+    """The planted pairs scored for grammar: every pair grammar, and each adjacent pair of a longer chain
+    (named '<chain> (pair <i>)', i from 1)."""
+    pairs = [g for g in grammars if len(g.motifs) == 2]
+    for g in (g for g in grammars if len(g.motifs) > 2):
+        pairs += [Grammar(f"{g.name} (pair {i + 1})", list(g.motifs[i:i + 2]), [g.gaps[i]], g.strands)
+                  for i in range(len(g.gaps))]
+    return pairs
 
 
 def pattern_segments(patterns: list[Pattern], segment: SegmentConfig | None = None

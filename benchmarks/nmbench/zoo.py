@@ -78,6 +78,11 @@ GRAMMAR_SETS = {
                           Grammar("SRF-3bp-ETS1", ["MA0083.3", "MA0098.4"], [(3, 3)], strands="+-"),
                           Grammar("TCF7L2-5to12bp-NR2F2", ["MA0523.2", "MA1111.2"], [(5, 12)]),
                           Grammar("YY1-6bp-YY1", ["MA0095.4", "MA0095.4"], [(6, 6)]))),
+    # held out (session 23, first run before any code change that session): a three-motif chain with two hard
+    # gaps (STAT3 a palindrome), a zinc finger alone on both strands, a flexible pair on both strands
+    "F": GrammarSet("F", (Grammar("EGR1", ["MA0162.5"], strands="+-"),
+                          Grammar("STAT3-3bp-GFI1-5bp-HNF1A", ["MA0144.3", "MA0038.3", "MA0046.3"], [(3, 3), (5, 5)]),
+                          Grammar("SPI1-2to6bp-CDX2", ["MA0080.7", "MA0465.3"], [(2, 6)], strands="+-"))),
 }
 
 
@@ -140,7 +145,8 @@ ZOO = {e.name: e for e in (ZooEntry("basset-A", "basset", "A"), ZooEntry("bd10-B
                            ZooEntry("basset-B", "basset", "B"), ZooEntry("bd10-A", "bd10", "A"),
                            ZooEntry("basset-C", "basset", "C"), ZooEntry("bd10-C", "bd10", "C"),
                            ZooEntry("basset-D", "basset", "D"), ZooEntry("bd10-D", "bd10", "D"),
-                           ZooEntry("basset-E", "basset", "E"), ZooEntry("bd10-E", "bd10", "E"))}
+                           ZooEntry("basset-E", "basset", "E"), ZooEntry("bd10-E", "bd10", "E"),
+                           ZooEntry("basset-F", "basset", "F"), ZooEntry("bd10-F", "bd10", "F"))}
 
 
 def cache_dir() -> Path:
