@@ -52,6 +52,27 @@ def test_no_hard_negative_carries_the_planted_spacing(monkeypatch):
         assert pairs and all(((g < 2) | (g > 6)).all() for g in pairs), f"{motifs}: a negative has a planted gap"
 
 
+def test_a_chains_one_motif_negatives_are_the_chain_without_one_motif_at_its_planted_places(monkeypatch):
+    """A planted chain of three (3 bp, then 5 bp) whose 'one motif only' negatives held one motif would let a
+    model answer any two of them; each of its motifs is left out in turn instead, the others kept where the
+    chain puts them (without the middle one, the outer two 3 + its width + 5 bp apart)."""
+    from neuronmotif.datasets import simulate as sim
+
+    planted = []
+    original = sim._plant
+
+    def recording(tokens, ids, gaps, ppms, rng):
+        planted.append((list(ids), gaps.copy()))
+        return original(tokens, ids, gaps, ppms, rng)
+
+    monkeypatch.setattr(sim, "_plant", recording)
+    chain = ["MA0144.3", "MA0038.3", "MA0046.3"]  # STAT3 (9 bp), GFI1 (11 bp), HNF1A
+    simulate([Grammar("chain", chain, [(3, 3), (5, 5)])], 300, 80, seed=0)
+    left_out = [(ids, gaps) for ids, gaps in planted[1:4]]
+    assert [ids for ids, _ in left_out] == [chain[1:], [chain[0], chain[2]], chain[:2]]
+    assert (left_out[0][1] == 5).all() and (left_out[1][1] == 3 + 11 + 5).all() and (left_out[2][1] == 3).all()
+
+
 def test_zoo_model_is_trained_once_then_loaded_from_the_cache(tmp_path, monkeypatch):
     entry = ZooEntry("tiny", "basset", "A", channels=4, length=120, n_per_task=300, epochs=1)
     model, meta = cached_model(entry, root=tmp_path)
