@@ -14,6 +14,7 @@ from nmbench.rule_scoring import read_rules, score_rules
 
 from conftest import CEBPB, DEMO2_SEEDS, ESRRB, FLEXIBLE_SEEDS, FOXA2, KLF1, PAIR_SEEDS, SINGLE_SEEDS, fast_config
 from helpers.cli import invoke
+from helpers.exact_sites import consensus_ppm, detect_exact_sites
 from helpers.seeds import holds_on_most_seeds
 from neuronmotif.annotate import annotate
 from neuronmotif.datasets.demo import planted_database
@@ -183,12 +184,6 @@ def test_the_motifs_that_move_an_output_most_alone_are_paired_in_turn_with_every
     assert pairs_of_drivers(verdicts, by_id, 0, set(), 6) == []
 
 
-def _consensus_ppm(consensus: str, p: float = 0.97) -> np.ndarray:
-    ppm = np.full((4, len(consensus)), (1 - p) / 3)
-    ppm[["ACGT".index(base) for base in consensus], np.arange(len(consensus))] = p
-    return ppm
-
-
 class _AndModel:
     """Two exact 8-bp detectors (conv 1); output 0 needs both, A then B 3 bp apart (conv 2, channel 0);
     output 1 is A alone (channel 1). Neither motif of the AND moves output 0 by itself."""
@@ -207,12 +202,8 @@ class _AndModel:
                 super().__init__()
                 self.conv1 = nn.Conv1d(4, 2, 8)
                 self.conv2 = nn.Conv1d(2, 2, 8 + 3 + 1)
+                detect_exact_sites(self.conv1, [cls.A, cls.B])
                 with torch.no_grad():
-                    for k, site in enumerate((cls.A, cls.B)):
-                        self.conv1.weight[k] = -1.0
-                        for j, base in enumerate(site):
-                            self.conv1.weight[k, "ACGT".index(base), j] = 1.0
-                    self.conv1.bias[:] = -7.0
                     self.conv2.weight.zero_()
                     self.conv2.weight[0, 0, 0] = self.conv2.weight[0, 1, 11] = self.conv2.weight[1, 0, 0] = 1.0
                     self.conv2.bias[:] = torch.tensor([-1.5, -0.5])
@@ -231,8 +222,8 @@ class _AndModel:
         from neuronmotif.rules.hypotheses import PairHypothesis
         from neuronmotif.rules.verdicts import Verdict
 
-        annotation = annotation_with_network({"G1": _consensus_ppm(cls.A), "G2": _consensus_ppm(cls.B),
-                                              "G3": _consensus_ppm(cls.C)})
+        annotation = annotation_with_network({"G1": consensus_ppm(cls.A), "G2": consensus_ppm(cls.B),
+                                              "G3": consensus_ppm(cls.C)})
         useless, wanted = PairHypothesis(("G1", "G3"), {(2, 0)}), PairHypothesis(("G1", "G2"), {(2, 0)})
         return (DNAModel(cls.build()), {g.name: g for g in annotation.network}, useless, wanted,
                 [Verdict(("G1",), ("+",), "output 1", 1.0, 1e-9)], {"output 0": 0.25, "output 1": 0.25})

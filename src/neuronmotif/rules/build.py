@@ -13,11 +13,14 @@
    half as much as anything measured (:mod:`~neuronmotif.rules.scanning`,
    :func:`~neuronmotif.rules.verdicts.measure_pair`); an arrangement and its reverse complement are one
    orientation, judged by the stronger;
-4. q-values: Benjamini-Hochberg over every test;
+4. chains of three different units side by side in the CRMs, screened at the gaps they are held at, the
+   most cooperative measured with both gaps scanned together (:mod:`~neuronmotif.rules.chains`);
+   q-values: Benjamini-Hochberg over every test;
 5. a significant cooperative pair whose cores overlap at the peak is one site cut in pieces: it becomes a
    single-motif rule of the assembled motif (:mod:`~neuronmotif.rules.assemble`);
 6. a **rule** is a pair orientation whose interaction is significant and at least ``min_cooperativity`` of
-   its effect (and the same two motifs overlapping as one site answer clearly less), or a verified motif
+   its effect (and the same two motifs overlapping as one site answer clearly less), a chain whose chain
+   interaction (beyond its two pairs) is so, or a verified motif
    with a significant positive effect that does not act through a pair rule holding it
    (:func:`~neuronmotif.rules.select.select_rules`: ``subsumed`` times its effect, or for its own
    homotypic pair an interaction of ``subsumed - 1`` times it); rules are ranked by effect (the mean
@@ -48,9 +51,10 @@ from ..motifs.similarity import aligned_columns, bh_qvalues
 from ..ppm import informative_columns
 from ..versions import versions
 from .assemble import assemble_hybrids, partners_of_assembled, with_assembled
+from .chains import CHAIN_SCREEN, chain_hypotheses, measure_chain, screen_chains
 from .config import RulesConfig
 from .hypotheses import decompose, holders, include_assembled, pair_hypotheses
-from .orientation import arrangement_gaps, arrangement_support
+from .orientation import arrangement_gaps, arrangement_support, chain_gaps, crm_sites
 from .rule import Rule, RuleSet
 from .scanning import measure_pairs, pairs_of_drivers, read_neurons, second_look
 from .select import select_rules
@@ -79,24 +83,24 @@ def _make_rule(verdict: Verdict, annotation: Annotation, by_id: dict[str, Networ
                   for m in verdict.motifs)
     parts = [_label_part(n, m, s, annotation, by_id) for n, m, s in zip(names, verdict.motifs, verdict.strands,
                                                                          strict=True)]
-    known = None
-    pair = [(by_id[m], s) for m, s in zip(verdict.motifs, verdict.strands, strict=True)]
-    columns = [known_columns(annotation, motif, s) for motif, s in pair]  # None where unnamed
-    width_a = pair[0][0].representative.width
-    if verdict.gap_range is not None:
-        a, b = columns
-        if a is not None and b is not None:
-            shift = width_a - a[1] + b[0]
-            known = (verdict.gap_range[0] + shift, verdict.gap_range[1] + shift)
-        low, high = known or verdict.gap_range
-        parts.insert(1, f"-[{low} bp]-" if low == high else f"-[{low}-{high} bp]-")
-    rule = Rule(verdict, names, known, 1.0, sorted(neurons), " ".join(parts))
+    placed = [(by_id[m], s) for m, s in zip(verdict.motifs, verdict.strands, strict=True)]
+    columns = [known_columns(annotation, motif, s) for motif, s in placed]  # None where unnamed
+    known: list[tuple[int, int] | None] = []
+    for i, (low, high) in enumerate(verdict.ranges):
+        a, b = columns[i], columns[i + 1]
+        shift = None if a is None or b is None else placed[i][0].representative.width - a[1] + b[0]
+        known.append(None if shift is None else (low + shift, high + shift))
+        low, high = known[-1] or (low, high)
+        parts.insert(2 * i + 1, f"-[{low} bp]-" if low == high else f"-[{low}-{high} bp]-")
+    rule = Rule(verdict, names, known[0] if len(known) == 1 else None, 1.0, sorted(neurons), " ".join(parts),
+                known_chain=known if len(known) > 1 else [])
+    if verdict.peaks:
+        cores = [cols or _core(motif.representative.ppm, s) for cols, (motif, s) in zip(columns, placed, strict=True)]
+        rule.core_gap = min(peak + (placed[i][0].representative.width - cores[i][1]) + cores[i + 1][0]
+                            for i, peak in enumerate(verdict.peaks))
     if verdict.peak_gap is not None:
-        (_, a_hi), (b_lo, _) = (cols or _core(motif.representative.ppm, s)
-                                for cols, (motif, s) in zip(columns, pair, strict=True))
-        rule.core_gap = verdict.peak_gap + (width_a - a_hi) + b_lo
         rule.whole_sites = verdict.peak_gap >= 0 and all(_holds_whole_site(annotation, motif, db)
-                                                         for motif, _ in pair)
+                                                         for motif, _ in placed)
     return rule
 
 
@@ -238,7 +242,8 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     spread = benches.output_spread()
     floors = {output: config.min_effect_sd * sd for output, sd in spread.items()}
     scanned = {h.motifs for h in pairs}
-    held = arrangement_gaps(annotation, units)
+    sites = crm_sites(annotation, units)
+    held = arrangement_gaps(annotation, units, sites)
     if more := second_look(benches, by_id, [h for h in proposed if h.motifs not in scanned],
                            [*motif_verdicts.values(), *(v for v, _ in pair_verdicts)], floors, config, held):
         log(f"rules: scanning {len(more)} more pairs whose quick screen or placed test moves an output")
@@ -260,6 +265,15 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
             by_name = {g.name: g for g in named.network}
             candidates += [_make_rule(verdict, named, by_name, neurons, db)
                            for verdict, neurons in measure_pairs(benches, by_name, partners, config)]
+            _set_q_values(candidates)
+    if config.max_chains:
+        trial, _ = select_rules([replace(r) for r in candidates], config, units, ppms, support, spread)
+        held_chains, chain_neurons = chain_gaps(annotation, units, sites)
+        proposed_chains = chain_hypotheses(held_chains, chain_neurons, trial, set(motif_verdicts), units, CHAIN_SCREEN)
+        if chains := screen_chains(benches, by_id, proposed_chains, config.max_chains):
+            log(f"rules: inserting {len(chains)} chains of three motifs the CRMs hold")
+            candidates += [_make_rule(verdict, annotation, by_id, set(hyp.neurons), db) for hyp in chains
+                           if (verdict := measure_chain(benches, by_id, hyp, read_neurons(set(hyp.neurons))))]
             _set_q_values(candidates)
     for name, verdict in motif_verdicts.items():
         held = {f"L{layer}_N{n}" for layer, n in holders(by_id[name])}

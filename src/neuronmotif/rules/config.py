@@ -34,6 +34,10 @@ class RulesConfig:
         placements (order, strands and gap) their CRMs hold most, on ``n_screen`` backgrounds; they join the
         quick-screened ones under the same bar (0: none). A pure AND task the GA samples rarely can rank
         far down by support (basset-C's NFKB1-IRF1: 68th of 88).
+    max_chains : int
+        Chains of three different motifs side by side in the CRMs that are measured in full, of the 48 read
+        at the gaps the CRMs hold (those that extend a reported pair first, then the most supported), most
+        cooperative first; a chain is a rule when the three together answer beyond every pair of them (0: none).
     n_screen : int
         Backgrounds of the quick scan that ranks a pair's orders and strands.
     full_scans : int
@@ -83,6 +87,7 @@ class RulesConfig:
     drivers_paired: int = 3
     second_look: int = 12
     placed_look: int = 96
+    max_chains: int = 4
     n_screen: int = 16
     full_scans: int = 4
     q_max: float = 0.05
@@ -106,6 +111,7 @@ class RulesConfig:
         check_range("RulesConfig", "drivers_paired", self.drivers_paired, low=0)
         check_range("RulesConfig", "second_look", self.second_look, low=0)
         check_range("RulesConfig", "placed_look", self.placed_look, low=0)
+        check_range("RulesConfig", "max_chains", self.max_chains, low=0)
         check_range("RulesConfig", "n_screen", self.n_screen, low=8)
         check_range("RulesConfig", "full_scans", self.full_scans, low=1)
         check_range("RulesConfig", "q_max", self.q_max, low=0, high=1)

@@ -21,16 +21,23 @@ def _join(values) -> str:
     return ";".join(str(v) for v in values)
 
 
+def _known(values) -> str:
+    """Per adjacent pair, ';'-separated; '' when any is unknown (a motif without a known match)."""
+    values = list(values)
+    return "" if any(v is None for v in values) else _join(values)
+
+
 def rule_row(rule: Rule) -> dict:
     """The columns of one rule, by name (:data:`RULE_COLUMNS` plus 'reason')."""
     v = rule.verdict
-    gap, known = v.gap_range, rule.known_gap
+    known = rule.known_gaps
+    known_peaks = [None if k is None else p + k[0] - r[0] for k, p, r in zip(known, v.peaks, v.ranges, strict=True)]
     return {"rank": rule.rank, "rule": rule.rule_id, "label": rule.label, "motifs": _join(v.motifs),
             "names": _join(rule.names), "strands": _join(v.strands),
-            "gap_min": "" if gap is None else gap[0], "gap_max": "" if gap is None else gap[1],
-            "known_gap_min": "" if known is None else known[0], "known_gap_max": "" if known is None else known[1],
-            "peak_gap": "" if v.peak_gap is None else v.peak_gap,
-            "known_peak_gap": "" if rule.known_peak is None else rule.known_peak,
+            "gap_min": _join(r[0] for r in v.ranges), "gap_max": _join(r[1] for r in v.ranges),
+            "known_gap_min": _known(k[0] if k else None for k in known),
+            "known_gap_max": _known(k[1] if k else None for k in known),
+            "peak_gap": _join(v.peaks), "known_peak_gap": _known(known_peaks),
             "spacing": rule.spacing, "neurons": _join(rule.neurons),
             "layers": _join(sorted({int(n[1:].split("_")[0]) for n in rule.neurons})),
             "outputs": _join(f"{k.split()[-1]}:{val:.3g}" for k, val in rule.outputs.items()),
@@ -47,6 +54,8 @@ def _rule_json(rule: Rule) -> dict:
             "gap": None if v.gap_range is None else list(v.gap_range), "peak_gap": v.peak_gap,
             "known_gap": None if rule.known_gap is None else list(rule.known_gap),
             "known_peak_gap": rule.known_peak, "core_gap": rule.core_gap,
+            "gaps": [list(r) for r in v.ranges], "peak_gaps": v.peaks,
+            "known_gaps": [None if k is None else list(k) for k in rule.known_gaps],
             "neurons": rule.neurons, "holders": [f"L{layer}_N{n}" for layer, n in rule.holders],
             "outputs": rule.outputs, "driven": v.driven, "effect": v.effect, "cooperativity": v.cooperativity,
             "p_value": v.p_value, "q_value": rule.q_value, "start": v.start, "curve": v.curve}

@@ -85,13 +85,11 @@ def _sites_read(motif: str, start: int, strand: str, widths: dict[str, int],
     return out
 
 
-def arrangement_gaps(annotation: Annotation, units: Units) -> dict[Arrangement, Counter]:
-    """Canonical arrangement -> its gaps as the CRMs hold them: gap (bp between the two units' edges, the
-    representatives' as in ``motifs.meme``; negative: they overlap) -> sequences of the CRMs that hold it
-    (every two unit occurrences of a CRM)."""
+def _crm_sites(annotation: Annotation, units: Units):
+    """Yield ((layer, neuron), sites, sequences) of every CRM: its distinct unit sites (CRM column, unit,
+    strand), sorted, and the sequences it holds."""
     placements = _member_placements(annotation, units)
     widths = {g.name: g.representative.width for g in annotation.network}
-    gaps: dict[Arrangement, Counter] = {}
     for lm in annotation.layers.values():
         crms = {r.neuron: r.crms for r in lm.neurons}
         for neuron, dictionary in lm.dictionaries.items():
@@ -106,13 +104,65 @@ def arrangement_gaps(annotation: Annotation, units: Units) -> dict[Arrangement, 
                     strand = orient(o.strand, relative)
                     per_crm.setdefault(o.crm_index, []).extend(_sites_read(network, start, strand, widths, units))
             for index, found in per_crm.items():
-                found = _distinct_sites(found, widths)
-                weight = crms[neuron][index].n_sequences
-                for i, (start_a, a, sa) in enumerate(found):
-                    for start_b, b, sb in found[i + 1:]:
-                        key = canonical((a, sa, b, sb))  # a reverse complement keeps the gap
-                        gaps.setdefault(key, Counter())[start_b - start_a - widths[a]] += weight
+                yield (lm.layer, neuron), _distinct_sites(found, widths), crms[neuron][index].n_sequences
+
+
+def crm_sites(annotation: Annotation, units: Units) -> list[tuple[tuple[int, int], list[tuple[int, str, str]], int]]:
+    """((layer, neuron), sites, sequences) of every CRM: its distinct unit sites (CRM column, unit, strand),
+    sorted, and the sequences it holds; an occurrence of a composite is read as its sites, one of a fragment
+    or copy as its unit (the module's docstring)."""
+    return list(_crm_sites(annotation, units))
+
+
+def arrangement_gaps(annotation: Annotation, units: Units, sites: list | None = None) -> dict[Arrangement, Counter]:
+    """Canonical arrangement -> its gaps as the CRMs hold them: gap (bp between the two units' edges, the
+    representatives' as in ``motifs.meme``; negative: they overlap) -> sequences of the CRMs that hold it
+    (every two unit occurrences of a CRM). ``sites``: :func:`crm_sites`, when already read."""
+    widths = {g.name: g.representative.width for g in annotation.network}
+    gaps: dict[Arrangement, Counter] = {}
+    for _, found, weight in sites if sites is not None else _crm_sites(annotation, units):
+        for i, (start_a, a, sa) in enumerate(found):
+            for start_b, b, sb in found[i + 1:]:
+                key = canonical((a, sa, b, sb))  # a reverse complement keeps the gap
+                gaps.setdefault(key, Counter())[start_b - start_a - widths[a]] += weight
     return gaps
+
+
+#: (first unit, strand, second, strand, third, strand)
+Chain = tuple[str, str, str, str, str, str]
+
+
+def canonical_chain(key: Chain, gaps: tuple[int, int]) -> tuple[Chain, tuple[int, int]]:
+    """One name for a chain of three units with its two gaps and its reverse complement (gaps reversed)."""
+    a, sa, b, sb, c, sc = key
+    twin = (c, opposite(sc), b, opposite(sb), a, opposite(sa))
+    return min((key, gaps), (twin, gaps[::-1]))
+
+
+def chain_gaps(annotation: Annotation, units: Units, sites: list | None = None
+               ) -> tuple[dict[Chain, Counter], dict[Chain, set[tuple[int, int]]]]:
+    """Chains of three unit sites side by side in one CRM (adjacent sites overlapping by less than half the
+    narrower), read as :func:`arrangement_gaps` reads pairs (``sites``: :func:`crm_sites`, when already read).
+
+    Returns
+    -------
+    gaps : dict
+        Canonical chain -> (gap, gap) -> sequences of the CRMs that hold it.
+    neurons : dict
+        Canonical chain -> the (layer, neuron) whose CRMs hold it.
+    """
+    widths = {g.name: g.representative.width for g in annotation.network}
+    chains: dict[Chain, Counter] = {}
+    holders: dict[Chain, set[tuple[int, int]]] = {}
+    for neuron, found, weight in sites if sites is not None else _crm_sites(annotation, units):
+        for (s1, a, sa), (s2, b, sb), (s3, c, sc) in zip(found, found[1:], found[2:], strict=False):
+            gaps = (s2 - s1 - widths[a], s3 - s2 - widths[b])
+            if 2 * min(gaps[0], 0) <= -min(widths[a], widths[b]) or 2 * min(gaps[1], 0) <= -min(widths[b], widths[c]):
+                continue
+            key, held = canonical_chain((a, sa, b, sb, c, sc), gaps)
+            chains.setdefault(key, Counter())[held] += weight
+            holders.setdefault(key, set()).add(neuron)
+    return chains, holders
 
 
 def arrangement_support(gaps: dict[Arrangement, Counter]) -> Counter:
@@ -163,13 +213,14 @@ def one_per_orientation(kept: list[Rule], rejected: list[Rule], units: Units) ->
     palindromes: dict[tuple, list[Rule]] = {}
     for rule in kept:
         v = rule.verdict
-        if len(v.motifs) != 2:
+        if len(v.motifs) == 1:
             best[("single", v.motifs[0])] = rule
             continue
-        if (key := _palindromic_key(rule, units)) is not None:
+        if len(v.motifs) == 2 and (key := _palindromic_key(rule, units)) is not None:
             palindromes.setdefault(key, []).append(rule)
             continue
-        cls = canonical((v.motifs[0], v.strands[0], v.motifs[1], v.strands[1]))
+        arrangement = tuple(x for pair in zip(v.motifs, v.strands, strict=True) for x in pair)
+        cls = canonical(arrangement) if len(v.motifs) == 2 else canonical_chain(arrangement, (0, 0))[0]
         if cls in best and best[cls].verdict.effect >= v.effect:
             rule.reason = "reverse complement of a stronger arrangement"
             rejected.append(rule)
@@ -292,5 +343,6 @@ def _chimera_of(rule: Rule, heterotypic: list[Rule], units: Units) -> Rule | Non
 
 
 __all__ = ["ANOTHER_ORIENTATION", "ARRANGEMENT_SHARE", "CHIMERA_SHARE", "TWO_STRANDS", "Arrangement",
-           "another_orientation", "arrangement_gaps", "arrangement_support", "canonical", "is_alternative",
+           "Chain", "another_orientation", "arrangement_gaps", "arrangement_support", "canonical", "canonical_chain",
+           "chain_gaps", "crm_sites", "is_alternative",
            "one_per_orientation", "share", "strand_chimeras", "two_strands"]

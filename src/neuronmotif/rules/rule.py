@@ -25,7 +25,8 @@ class Rule:
     label : str
     core_gap : int
         Pairs: bp between the cores of the two motifs at the peak gap (a named motif's known match, else
-        its columns of at least 1 bit); negative when they overlap.
+        its columns of at least 1 bit); negative when they overlap. Chains: the smallest of its adjacent
+        pairs'.
     rank : int
         1 for the strongest; 0 when not reported.
     reason : str
@@ -33,6 +34,9 @@ class Rule:
     whole_sites : bool
         Pairs: the two motifs do not overlap at the peak and each holds a whole site of its own known
         match: two sites, even where the known matrices' weak flanks overlap in the gap.
+    known_chain : list
+        Chains of three motifs: ``known_gap`` of each adjacent pair, (min, max) or None where a motif of it
+        is unnamed; empty for a pair or a single motif.
     shown_by : Rule or None
         The rule that stands for this one (a repeat, part or variant of it, or a better-named one that took
         its place); :meth:`reported_stand_in` follows the chain to a reported rule.
@@ -49,6 +53,7 @@ class Rule:
     reason: str = ""
     whole_sites: bool = False
     shown_by: Rule | None = None
+    known_chain: list[tuple[int, int] | None] = field(default_factory=list)
 
     @property
     def rule_id(self) -> str:
@@ -56,8 +61,8 @@ class Rule:
 
     @property
     def spacing(self) -> str:
-        gap = self.verdict.gap_range
-        return "" if gap is None else ("hard" if gap[0] == gap[1] else "flexible")
+        """'hard' (one gap) or 'flexible' (a range) for each adjacent pair, ';'-separated ('' for one motif)."""
+        return ";".join("hard" if low == high else "flexible" for low, high in self.verdict.ranges)
 
     def reported_stand_in(self) -> Rule | None:
         """The reported rule that stands for this unreported one (following repeats of repeats), or None."""
@@ -82,6 +87,13 @@ class Rule:
         if self.known_gap is None or v.gap_range is None or v.peak_gap is None:
             return None
         return v.peak_gap + self.known_gap[0] - v.gap_range[0]
+
+    @property
+    def known_gaps(self) -> list[tuple[int, int] | None]:
+        """``known_gap`` of each adjacent pair (None where a motif is unnamed; empty for a single motif)."""
+        if len(self.verdict.ranges) == 1:
+            return [self.known_gap]
+        return list(self.known_chain) or [None] * len(self.verdict.ranges)
 
     @property
     def peak_label(self) -> str:

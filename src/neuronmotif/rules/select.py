@@ -92,6 +92,15 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
         if not rule.reason and (site := _one_site_instead(rule, hybrids)) is not None:
             rule.reason = (f"the model answers the same motifs overlapping as one site ({site.label}) nearly "
                            "alike: one site read two ways, not a pair")
+    for rule in (r for r in candidates if len(r.verdict.motifs) == 3):
+        if rule.q_value >= config.q_max or rule.verdict.effect <= 0:
+            rule.reason = _insignificant(rule)
+        elif rule.core_gap < 0:
+            rule.reason = (f"two adjacent motifs overlap by {-rule.core_gap} bp at the peak: pieces of one site, "
+                           "not a chain of three")
+        elif (rule.verdict.cooperativity or 0) < config.min_cooperativity:
+            rule.reason = (f"its pairs add up (the three together beyond every pair of them: cooperativity "
+                           f"{rule.verdict.cooperativity or 0:.2f})")
     passed = [r for r in pairs if not r.reason]
     for rule in singles:
         if rule.q_value >= config.q_max or rule.verdict.effect <= 0:
@@ -191,14 +200,14 @@ PART_P = 1e-3
 
 
 def arrangement_ppm(verdict: Verdict, ppms: dict[str, np.ndarray]) -> np.ndarray:
-    """(4, w) the rule as inserted at its peak: each motif on its strand, uniform columns in the gap
-    (an overlap keeps the second motif's columns)."""
+    """(4, w) the rule as inserted at its peak: each motif on its strand, uniform columns in each gap
+    (an overlap keeps the later motif's columns)."""
     parts = [ppms[m] if s == "+" else ppms[m][::-1, ::-1] for m, s in zip(verdict.motifs, verdict.strands, strict=True)]
-    if len(parts) == 1:
-        return parts[0]
-    gap = verdict.peak_gap or 0
-    first = parts[0] if gap >= 0 else parts[0][:, : parts[0].shape[1] + gap]
-    return np.concatenate([first, np.full((4, max(gap, 0)), 0.25), parts[1]], axis=1)
+    out = parts[0]
+    for gap, part in zip(verdict.peaks or [0] * (len(parts) - 1), parts[1:], strict=True):
+        kept = out if gap >= 0 else out[:, : max(out.shape[1] + gap, 0)]
+        out = np.concatenate([kept, np.full((4, max(gap, 0)), 0.25), part], axis=1)
+    return out
 
 
 def _part_of(rule: Rule, ranked: list[Rule], ppms: dict[str, np.ndarray], units: Units) -> Rule | None:

@@ -42,7 +42,7 @@ PLATEAU = 3
 
 @dataclass
 class Verdict:
-    """What the model says about one arrangement (one motif, or two in order, each on a strand).
+    """What the model says about one arrangement (one motif, or two or three in order, each on a strand).
 
     Attributes
     ----------
@@ -67,6 +67,10 @@ class Verdict:
         'alone' the mean of the two motifs alone (pairs).
     start : int
         The peak configuration's start (-1: random phase near the centre).
+    chain_gaps : tuple of (int, int)
+        Chains of three motifs: (min, max) bp of each adjacent pair (``gap_range`` and ``peak_gap`` are None).
+    chain_peaks : tuple of int
+        Chains: the peak gap of each adjacent pair.
     """
 
     motifs: tuple[str, ...]
@@ -80,6 +84,18 @@ class Verdict:
     driven: dict[str, float] = field(default_factory=dict)
     curve: dict = field(default_factory=dict)
     start: int = -1
+    chain_gaps: tuple[tuple[int, int], ...] = ()
+    chain_peaks: tuple[int, ...] = ()
+
+    @property
+    def ranges(self) -> list[tuple[int, int]]:
+        """(min, max) bp of each adjacent pair (empty for a single motif)."""
+        return list(self.chain_gaps) if self.chain_gaps else ([self.gap_range] if self.gap_range else [])
+
+    @property
+    def peaks(self) -> list[int]:
+        """The peak gap of each adjacent pair (empty for a single motif)."""
+        return list(self.chain_peaks) if self.chain_peaks else ([self.peak_gap] if self.peak_gap is not None else [])
 
 
 def rng_for(config: RulesConfig, *key: object) -> np.random.Generator:
@@ -132,7 +148,7 @@ class Benches:
 SPREAD_BACKGROUNDS = 512
 
 
-def _judge(scores: np.ndarray, bench: Bench, neurons: list[tuple[int, int]]) -> int:
+def judge_column(scores: np.ndarray, bench: Bench, neurons: list[tuple[int, int]]) -> int:
     """Column of the judging readout: the output with the largest peak score, else the holding neuron's."""
     outputs = bench.readouts.output_columns
     if len(outputs):
@@ -143,7 +159,7 @@ def _judge(scores: np.ndarray, bench: Bench, neurons: list[tuple[int, int]]) -> 
     return int(columns[np.argmax(scores.max(axis=0)[columns])])
 
 
-def _one_sided(values: np.ndarray) -> np.ndarray:
+def one_sided_p(values: np.ndarray) -> np.ndarray:
     """One-sided p (mean > 0) of each column of (N, R) paired differences."""
     from scipy.stats import ttest_1samp
 
@@ -152,12 +168,12 @@ def _one_sided(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(p), p, 1.0)
 
 
-def _driven(values: np.ndarray, bench: Bench, neurons: list[tuple[int, int]]) -> dict[str, float]:
+def driven_readouts(values: np.ndarray, bench: Bench, neurons: list[tuple[int, int]]) -> dict[str, float]:
     """Outputs and ``neurons`` whose mean response (N, R) exceeds 0 at p < DRIVEN_P / (their number)."""
     names = set(bench.readouts.names[i] for i in bench.readouts.output_columns)
     names |= {f"L{layer}_N{n}" for layer, n in neurons}
     columns = [i for i, name in enumerate(bench.readouts.names) if name in names]
-    p = _one_sided(values[:, columns])
+    p = one_sided_p(values[:, columns])
     means = values[:, columns].mean(axis=0)
     cut = DRIVEN_P / max(1, len(columns))
     return {bench.readouts.names[c]: round(float(means[k]), 4) for k, c in enumerate(columns) if p[k] < cut}
@@ -176,7 +192,7 @@ def measure_motif(benches: Benches, motif: str, ppm: np.ndarray, neurons: list[t
     config = benches.config
     bench = benches.get(neurons, config.n_backgrounds)
     scans = {s: scan_single(bench, ppm, s, rng_for(config, "scan", motif, s)) for s in "+-"}
-    judges = {s: _judge(scans[s].together, bench, neurons) for s in "+-"}
+    judges = {s: judge_column(scans[s].together, bench, neurons) for s in "+-"}
     strand = max("+-", key=lambda s: (scans[s].together[:, judges[s]].max(), s == "+"))
     scan, judge = scans[strand], judges[strand]
     best = int(np.argmax(scan.together[:, judge]))
@@ -184,7 +200,7 @@ def measure_motif(benches: Benches, motif: str, ppm: np.ndarray, neurons: list[t
     together, _ = paired_effects(test, [(ppm, strand, 0)], rng_for(config, "test", motif, strand),
                                  int(scan.starts[best]))
     return Verdict((motif,), (strand,), bench.readouts.names[judge], float(together[:, judge].mean()),
-                   float(_one_sided(together[:, [judge]])[0]), driven=_driven(together, test, neurons),
+                   float(one_sided_p(together[:, [judge]])[0]), driven=driven_readouts(together, test, neurons),
                    start=int(scan.starts[best]))
 
 
@@ -223,7 +239,7 @@ def gap_span(gaps: np.ndarray, each: np.ndarray, half_max: float, p_lower: float
     """
     means = each.mean(axis=1)
     peak = int(np.argmax(means))
-    lower = _one_sided((each[peak][None, :] - each).T)
+    lower = one_sided_p((each[peak][None, :] - each).T)
     high_enough = means >= half_max * means[peak]
     ok = high_enough & ((lower >= p_lower) | (means >= NEAR_PEAK * means[peak]))
     ok[peak] = high_enough[peak] = True
@@ -287,7 +303,7 @@ def _screen(benches: Benches, first: tuple[str, np.ndarray, str], second: tuple[
         else:
             bench, scan = found
             outputs = _needs_both(bench, scan, peak=True)
-            judge = _judge(scan.interaction, bench, neurons)
+            judge = judge_column(scan.interaction, bench, neurons)
             benches.screens[key] = (float(scan.interaction[:, judge].max()), outputs)
     return benches.screens[key]
 
@@ -343,7 +359,7 @@ def measure_pair(benches: Benches, first: tuple[str, np.ndarray, str], second: t
     bench, scan = found
     wa = first[1].shape[1]
     key = (first[0], first[2], second[0], second[2])
-    judge = _judge(scan.interaction, bench, neurons)
+    judge = judge_column(scan.interaction, bench, neurons)
     gaps, rows = _per_gap(scan, judge)
     lo, hi, peak = gap_span(gaps, scan.interaction_each[rows, :, judge], config.half_max)
     start = int(scan.starts[rows[np.searchsorted(gaps, peak)]])
@@ -360,5 +376,5 @@ def measure_pair(benches: Benches, first: tuple[str, np.ndarray, str], second: t
             "interaction": np.round(scan.interaction[r, column], 4).tolist(),
             "alone": np.round(scan.alone[r, :, column].sum(axis=1), 4).tolist()}
     return Verdict((first[0], second[0]), (first[2], second[2]), bench.readouts.names[judge], effect,
-                   float(_one_sided(interaction[:, [judge]])[0]), (lo, hi), peak, coop,
-                   _driven(interaction, test, neurons), curve, start)
+                   float(one_sided_p(interaction[:, [judge]])[0]), (lo, hi), peak, coop,
+                   driven_readouts(interaction, test, neurons), curve, start)
