@@ -230,3 +230,41 @@ def test_names_from_a_users_files_are_shown_as_text(pair_run, pair_model, tmp_pa
         assert page.locator("img, b").count() == 0, "a name became markup"
         assert out.name in page.locator("header").text_content(), "the directory's name is not shown as text"
     assert_clean(problems, out / "report.html")
+
+
+def test_a_chain_of_three_motifs_is_drawn_with_one_spacing_curve_per_adjacent_pair(pair_run, tmp_path):
+    """A chain rule (``neuronmotif.rules.chains``) in rules.json: its three logos in order with each pair's gap
+    between them, and one curve per adjacent pair with that pair's range shaded."""
+    import json
+
+    from neuronmotif.report import write_report
+    from neuronmotif.rules.files import rules_json
+    from neuronmotif.rules.rule import Rule, RuleSet
+    from neuronmotif.rules.verdicts import Verdict
+
+    out = tmp_path / "run"
+    shutil.copytree(pair_run[0], out)
+    first = read_tsv(out / "rules.tsv")[0]["motifs"].split(";")[0]
+    other = next(m for m in read_tsv(out / "motifs.tsv") if m["motif"] != first)["motif"]
+    gaps = list(range(0, 9))
+    pair_curve = [{"gaps": gaps, "readouts": {"output 0": {"together": [float(g == k) * 4 for g in gaps],
+                                                          "interaction": [float(g == k) * 3 for g in gaps]}}}
+                  for k in (3, 5)]
+    verdict = Verdict((first, other, first), ("+", "-", "+"), "output 0", 4.0, 1e-9, cooperativity=0.75,
+                      driven={"output 0": 3.0}, curve={"pairs": pair_curve}, chain_gaps=((3, 3), (4, 6)),
+                      chain_peaks=(3, 5))
+    chain = Rule(verdict, ("", "", ""), None, 1e-9, [], f"{first}(+) -[3 bp]- {other}(-) -[4-6 bp]- {first}(+)", rank=1)
+    document = json.loads((out / "rules.json").read_text())
+    document["rules"] = rules_json(RuleSet([chain], [], {}))["rules"]
+    (out / "rules.json").write_text(json.dumps(document))
+    write_report(out)
+    with open_report(out / "report.html") as (page, problems):
+        card = _show(page, "rules").locator(".card.rule[data-rule='R1']")
+        assert card.locator(".chain .logo-box").count() == 3
+        assert [g.text_content().split()[0:3] for g in card.locator(".chain .gap").all()] == [
+            ["3", "bp", "hard"], ["4–6", "bp", "flexible"]]
+        plots = card.locator("svg.plot")
+        assert plots.count() == 2, "one curve per adjacent pair"
+        for i in range(2):
+            assert plots.nth(i).locator("polyline").count() == 2 and plots.nth(i).locator("rect.range").count() == 1
+    assert_clean(problems, out / "report.html")

@@ -168,7 +168,8 @@ def _rules(store: RunDirectory) -> dict | None:
         return None
     document = json.loads(path.read_text())
     keep = ("rank", "rule", "label", "spacing", "readout", "motifs", "names", "strands", "gap", "peak_gap",
-            "known_gap", "neurons", "outputs", "effect", "cooperativity", "p_value", "q_value", "curve", "reason")
+            "known_gap", "gaps", "peak_gaps", "known_gaps", "neurons", "outputs", "effect", "cooperativity", "p_value",
+            "q_value", "curve", "reason")
     return {"rules": [{k: r.get(k) for k in keep} for r in document.get("rules", [])],
             "unverified": [{k: r.get(k) for k in keep if k != "curve"} for r in document.get("unverified", [])]}
 

@@ -121,19 +121,21 @@ function alignedLogos(query, match) {
 }
 
 // ---- plots -------------------------------------------------------------------------------------------------------
-function curvePlot(curve, readout, rule) {
+// one adjacent pair's curve: `range` [low, high] shaded (`spacing` hard or flexible), `peak` marked
+function curvePlot(curve, readout, range, peak, spacing) {
   const series = curve.readouts[readout];
   const gaps = curve.gaps;
   const W = 460, H = 186, L = 44, R = 10, T = 26, B = 34;
-  const lines = { interaction: "#2b5fb3", together: "#444", alone: "#aaa" };
+  const lines = Object.fromEntries(Object.entries({ interaction: "#2b5fb3", together: "#444", alone: "#aaa" })
+    .filter(([k]) => series[k]));
   const values = Object.keys(lines).flatMap((k) => series[k]);
   const yMin = Math.min(0, ...values), yMax = Math.max(...values, 1e-9);
   const x = (g) => L + ((g - gaps[0]) / Math.max(1, gaps[gaps.length - 1] - gaps[0])) * (W - L - R);
   const y = (v) => T + (1 - (v - yMin) / (yMax - yMin)) * (H - T - B);
   const plot = svg("svg", { width: W, height: H, class: "plot", viewBox: `0 0 ${W} ${H}`, "data-readout": readout });
-  if (rule.gap) {
-    plot.append(svg("rect", { x: x(rule.gap[0]) - 2, y: T, width: Math.max(4, x(rule.gap[1]) - x(rule.gap[0]) + 4),
-      height: H - T - B, fill: rule.spacing === "hard" ? "#dbe7fb" : "#fbe9cc", class: "range" }));
+  if (range) {
+    plot.append(svg("rect", { x: x(range[0]) - 2, y: T, width: Math.max(4, x(range[1]) - x(range[0]) + 4),
+      height: H - T - B, fill: spacing === "hard" ? "#dbe7fb" : "#fbe9cc", class: "range" }));
   }
   plot.append(svg("line", { x1: L, y1: y(0), x2: W - R, y2: y(0), stroke: "#999" }));
   plot.append(svg("line", { x1: L, y1: T, x2: L, y2: H - B, stroke: "#999" }));
@@ -151,9 +153,9 @@ function curvePlot(curve, readout, rule) {
     plot.append(svg("polyline", { points, fill: "none", stroke: color, "stroke-width": key === "interaction" ? 2 : 1,
       "stroke-dasharray": key === "together" ? "4 2" : "none", class: `series-${key}` }));
   }
-  if (rule.peak_gap !== null && rule.peak_gap !== undefined) {
-    const i = gaps.indexOf(rule.peak_gap);
-    if (i >= 0) plot.append(svg("circle", { cx: x(rule.peak_gap), cy: y(series.interaction[i]), r: 3.5, fill: "#b3261e" }));
+  if (peak !== null && peak !== undefined) {
+    const i = gaps.indexOf(peak);
+    if (i >= 0) plot.append(svg("circle", { cx: x(peak), cy: y(series.interaction[i]), r: 3.5, fill: "#b3261e" }));
   }
   let lx = L + 8;
   for (const [key, color] of Object.entries(lines)) {
@@ -198,12 +200,23 @@ function span(range) {
   return range[0] === range[1] ? `${range[0]} bp` : `${range[0]}–${range[1]} bp`;
 }
 
+// per adjacent pair: [gap range, known gap range or null, peak, spacing] (older rules.json: pairs only)
+function pairSpacings(rule) {
+  const gaps = rule.gaps || (rule.gap ? [rule.gap] : []);
+  const known = rule.known_gaps || [rule.known_gap];
+  const peaks = rule.peak_gaps || [rule.peak_gap];
+  const spacing = (rule.spacing || "").split(";");
+  return gaps.map((g, i) => [g, known[i] || null, peaks[i], spacing[i]]);
+}
+
 function rulesChain(rule) {
   const chain = el("div", { class: "chain" });
+  const pairs = pairSpacings(rule);
   rule.motifs.forEach((motif, i) => {
-    if (i > 0) {
-      const known = rule.known_gap ? ` (known motifs: ${span(rule.known_gap)})` : "";
-      chain.append(el("span", { class: "gap" }, `${rule.gap ? span(rule.gap) : ""} ${rule.spacing}${known}`));
+    if (i > 0 && pairs[i - 1]) {
+      const [gap, knownGap, , spacing] = pairs[i - 1];
+      const known = knownGap ? ` (known motifs: ${span(knownGap)})` : "";
+      chain.append(el("span", { class: "gap" }, `${span(gap)} ${spacing}${known}`));
     }
     chain.append(logo(motif, { rc: rule.strands[i] === "-", column: 12,
       label: `${motif} ${rule.names[i] || ""} (${rule.strands[i]})` }));
@@ -223,14 +236,19 @@ function renderRules(root) {
       el("h3", {}, `${rule.rule}  ${rule.label}`), rulesChain(rule));
     card.append(table(["spacing", "gap (network motifs)", "gap (known motifs)", "effect", "readout", "cooperativity",
       "p", "q", "neurons", "outputs"],
-    [[rule.spacing || "single motif", rule.gap ? rule.gap.join("–") : "", rule.known_gap ? rule.known_gap.join("–") : "",
+    [[rule.spacing || "single motif", pairSpacings(rule).map(([g]) => g.join("–")).join("; "),
+      pairSpacings(rule).map(([, k]) => (k ? k.join("–") : "")).join("; "),
       fmt(rule.effect), rule.readout, fmt(rule.cooperativity), fmt(rule.p_value), fmt(rule.q_value),
       rule.neurons.join(" "), Object.entries(rule.outputs || {}).map(([k, v]) => `${k}: ${fmt(v)}`).join(", ")]],
     ["effect", "cooperativity", "p", "q"]));
-    if (rule.curve && rule.curve.readouts && rule.curve.readouts[rule.readout]) {
-      card.append(el("div", { class: "muted" }, `response of ${rule.readout} against the gap (shaded: the gap range called `,
-        `${rule.spacing}; dot: the peak)`), curvePlot(rule.curve, rule.readout, rule));
-    }
+    const curves = rule.curve ? (rule.curve.pairs || [rule.curve]) : [];
+    pairSpacings(rule).forEach(([gap, , peak, spacing], i) => {
+      const curve = curves[i];
+      if (!curve || !curve.readouts || !curve.readouts[rule.readout]) return;
+      const which = curves.length > 1 ? `pair ${i + 1} of the chain (the other gap at its peak), ` : "";
+      card.append(el("div", { class: "muted" }, `response of ${rule.readout} against the gap, ${which}(shaded: the `,
+        `gap range called ${spacing}; dot: the peak)`), curvePlot(curve, rule.readout, gap, peak, spacing));
+    });
     root.append(card);
   }
 }
