@@ -31,8 +31,8 @@ def test_bad_dinucleotide_matrix_is_rejected():
         simulate([Grammar("CEBPB", ["MA0466.4"])], 10, 50, dinucleotide=np.ones((4, 4)))
 
 
-def test_no_hard_negative_carries_the_planted_spacing(monkeypatch):
-    """Reversing a homotypic pair gives the pair again: its 'reverse order' negatives must not be positives."""
+def _record_planting(monkeypatch) -> list[tuple[list[str], np.ndarray]]:
+    """(motif ids, per-row gaps) of every planting ``simulate`` makes from now on, in order."""
     from neuronmotif.datasets import simulate as sim
 
     planted = []
@@ -43,6 +43,12 @@ def test_no_hard_negative_carries_the_planted_spacing(monkeypatch):
         return original(tokens, ids, gaps, ppms, rng)
 
     monkeypatch.setattr(sim, "_plant", recording)
+    return planted
+
+
+def test_no_hard_negative_carries_the_planted_spacing(monkeypatch):
+    """Reversing a homotypic pair gives the pair again: its 'reverse order' negatives must not be positives."""
+    planted = _record_planting(monkeypatch)
     for motifs in (["MA0047.4", "MA0047.4"], ["MA0141.4", "MA0493.3"]):
         planted.clear()
         simulate([Grammar("g", motifs, [(2, 6)])], 300, 60, seed=0)
@@ -56,16 +62,7 @@ def test_a_chains_one_motif_negatives_are_the_chain_without_one_motif_at_its_pla
     """A planted chain of three (3 bp, then 5 bp) whose 'one motif only' negatives held one motif would let a
     model answer any two of them; each of its motifs is left out in turn instead, the others kept where the
     chain puts them (without the middle one, the outer two 3 + its width + 5 bp apart)."""
-    from neuronmotif.datasets import simulate as sim
-
-    planted = []
-    original = sim._plant
-
-    def recording(tokens, ids, gaps, ppms, rng):
-        planted.append((list(ids), gaps.copy()))
-        return original(tokens, ids, gaps, ppms, rng)
-
-    monkeypatch.setattr(sim, "_plant", recording)
+    planted = _record_planting(monkeypatch)
     chain = ["MA0144.3", "MA0038.3", "MA0046.3"]  # STAT3 (9 bp), GFI1 (11 bp), HNF1A
     simulate([Grammar("chain", chain, [(3, 3), (5, 5)])], 300, 80, seed=0)
     left_out = [(ids, gaps) for ids, gaps in planted[1:4]]
