@@ -196,7 +196,7 @@ def _curve(bench: Bench, gaps: list[int], together: np.ndarray, interaction: np.
 def screen_chains(benches: Benches, by_id: dict[str, NetworkMotif], hypotheses: list[ChainHypothesis],
                   most: int) -> list[ChainHypothesis]:
     """The ``most`` hypotheses that cooperate most at the gaps their CRMs hold, best first: each read at those
-    gaps alone on the scan's backgrounds (4 sequences per background), scored on its best readout (a model
+    gaps alone on the scan's backgrounds (7 sequences per background), scored on its best readout (a model
     output when the head runs, else a holding neuron) by the smaller of the mean response together and the
     mean chain interaction; only positive scores are kept. A chain of a reported pair with a neighbour that
     merely adds to it scores about 0 and is not measured."""
