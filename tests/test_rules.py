@@ -462,7 +462,7 @@ def test_a_site_held_beside_its_shorter_copy_counts_as_a_pair_of_the_unit_and_on
     from neuronmotif.dictionary import DictionaryMotif, NeuronDictionary, Occurrence
     from neuronmotif.ppm import CRM
     from neuronmotif.rules.hypotheses import Units
-    from neuronmotif.rules.orientation import arrangement_gaps, arrangement_support, canonical
+    from neuronmotif.rules.orientation import arrangement_gaps, arrangement_support, canonical, crm_sites
     from neuronmotif.segment import Segment
     from neuronmotif.store import NeuronResult
 
@@ -484,7 +484,7 @@ def test_a_site_held_beside_its_shorter_copy_counts_as_a_pair_of_the_unit_and_on
                         dictionaries={0: NeuronDictionary(1, 0, [whole, short])})
     network = [NetworkMotif("G1", whole, [whole], 1), NetworkMotif("G2", short, [short], 1)]
     annotation = Annotation({1: layer}, {}, {}, network, {"motif_db": "JASPAR2024"})
-    gaps = arrangement_gaps(annotation, Units(folded={"G2": "shorter copy of G1"}))
+    gaps = arrangement_gaps(annotation, crm_sites(annotation, Units(folded={"G2": "shorter copy of G1"})))
     support = arrangement_support(gaps)
     assert support == {canonical(("G1", "+", "G1", "+")): 700}, support
     # the copy, 2 columns into the whole site, starts at width + 12: the whole site it stands for at width + 10

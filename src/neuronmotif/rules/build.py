@@ -243,7 +243,7 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
     floors = {output: config.min_effect_sd * sd for output, sd in spread.items()}
     scanned = {h.motifs for h in pairs}
     sites = crm_sites(annotation, units)
-    held = arrangement_gaps(annotation, units, sites)
+    held = arrangement_gaps(annotation, sites)
     if more := second_look(benches, by_id, [h for h in proposed if h.motifs not in scanned],
                            [*motif_verdicts.values(), *(v for v, _ in pair_verdicts)], floors, config, held):
         log(f"rules: scanning {len(more)} more pairs whose quick screen or placed test moves an output")
@@ -268,7 +268,7 @@ def find_rules(annotation: Annotation, model: DNAModel, config: RulesConfig | No
             _set_q_values(candidates)
     if config.max_chains:
         trial, _ = select_rules([replace(r) for r in candidates], config, units, ppms, support, spread)
-        held_chains, chain_neurons = chain_gaps(annotation, units, sites)
+        held_chains, chain_neurons = chain_gaps(annotation, sites)
         proposed_chains = chain_hypotheses(held_chains, chain_neurons, trial, set(motif_verdicts), units, CHAIN_SCREEN)
         if chains := screen_chains(benches, by_id, proposed_chains, config.max_chains):
             log(f"rules: inserting {len(chains)} chains of three motifs the CRMs hold")

@@ -85,9 +85,15 @@ def _sites_read(motif: str, start: int, strand: str, widths: dict[str, int],
     return out
 
 
-def _crm_sites(annotation: Annotation, units: Units):
-    """Yield ((layer, neuron), sites, sequences) of every CRM: its distinct unit sites (CRM column, unit,
-    strand), sorted, and the sequences it holds."""
+#: ((layer, neuron), the CRM's distinct unit sites (CRM column, unit, strand), sorted, sequences it holds)
+CrmSites = tuple[tuple[int, int], list[tuple[int, str, str]], int]
+
+
+def crm_sites(annotation: Annotation, units: Units) -> list[CrmSites]:
+    """The unit sites of every CRM (:data:`CrmSites`): an occurrence of a composite is read as its sites, one of
+    a fragment or copy as its unit (the module's docstring). Read once per rule stage; pairs
+    (:func:`arrangement_gaps`) and chains (:func:`chain_gaps`) are counted from it."""
+    out: list[CrmSites] = []
     placements = _member_placements(annotation, units)
     widths = {g.name: g.representative.width for g in annotation.network}
     for lm in annotation.layers.values():
@@ -103,24 +109,18 @@ def _crm_sites(annotation: Annotation, units: Units):
                     start = origin + lo if o.strand == "+" else origin + o.motif_width - hi
                     strand = orient(o.strand, relative)
                     per_crm.setdefault(o.crm_index, []).extend(_sites_read(network, start, strand, widths, units))
-            for index, found in per_crm.items():
-                yield (lm.layer, neuron), _distinct_sites(found, widths), crms[neuron][index].n_sequences
+            out += [((lm.layer, neuron), _distinct_sites(found, widths), crms[neuron][index].n_sequences)
+                    for index, found in per_crm.items()]
+    return out
 
 
-def crm_sites(annotation: Annotation, units: Units) -> list[tuple[tuple[int, int], list[tuple[int, str, str]], int]]:
-    """((layer, neuron), sites, sequences) of every CRM: its distinct unit sites (CRM column, unit, strand),
-    sorted, and the sequences it holds; an occurrence of a composite is read as its sites, one of a fragment
-    or copy as its unit (the module's docstring)."""
-    return list(_crm_sites(annotation, units))
-
-
-def arrangement_gaps(annotation: Annotation, units: Units, sites: list | None = None) -> dict[Arrangement, Counter]:
+def arrangement_gaps(annotation: Annotation, sites: list[CrmSites]) -> dict[Arrangement, Counter]:
     """Canonical arrangement -> its gaps as the CRMs hold them: gap (bp between the two units' edges, the
     representatives' as in ``motifs.meme``; negative: they overlap) -> sequences of the CRMs that hold it
-    (every two unit occurrences of a CRM). ``sites``: :func:`crm_sites`, when already read."""
+    (every two unit occurrences of a CRM; ``sites``: :func:`crm_sites`)."""
     widths = {g.name: g.representative.width for g in annotation.network}
     gaps: dict[Arrangement, Counter] = {}
-    for _, found, weight in sites if sites is not None else _crm_sites(annotation, units):
+    for _, found, weight in sites:
         for i, (start_a, a, sa) in enumerate(found):
             for start_b, b, sb in found[i + 1:]:
                 key = canonical((a, sa, b, sb))  # a reverse complement keeps the gap
@@ -139,10 +139,10 @@ def canonical_chain(key: Chain, gaps: tuple[int, int]) -> tuple[Chain, tuple[int
     return min((key, gaps), (twin, gaps[::-1]))
 
 
-def chain_gaps(annotation: Annotation, units: Units, sites: list | None = None
+def chain_gaps(annotation: Annotation, sites: list[CrmSites]
                ) -> tuple[dict[Chain, Counter], dict[Chain, set[tuple[int, int]]]]:
     """Chains of three unit sites side by side in one CRM (adjacent sites overlapping by less than half the
-    narrower), read as :func:`arrangement_gaps` reads pairs (``sites``: :func:`crm_sites`, when already read).
+    narrower), read as :func:`arrangement_gaps` reads pairs (``sites``: :func:`crm_sites`).
 
     Returns
     -------
@@ -154,7 +154,7 @@ def chain_gaps(annotation: Annotation, units: Units, sites: list | None = None
     widths = {g.name: g.representative.width for g in annotation.network}
     chains: dict[Chain, Counter] = {}
     holders: dict[Chain, set[tuple[int, int]]] = {}
-    for neuron, found, weight in sites if sites is not None else _crm_sites(annotation, units):
+    for neuron, found, weight in sites:
         for (s1, a, sa), (s2, b, sb), (s3, c, sc) in zip(found, found[1:], found[2:], strict=False):
             gaps = (s2 - s1 - widths[a], s3 - s2 - widths[b])
             if 2 * min(gaps[0], 0) <= -min(widths[a], widths[b]) or 2 * min(gaps[1], 0) <= -min(widths[b], widths[c]):
@@ -342,7 +342,7 @@ def _chimera_of(rule: Rule, heterotypic: list[Rule], units: Units) -> Rule | Non
     return None
 
 
-__all__ = ["ANOTHER_ORIENTATION", "ARRANGEMENT_SHARE", "CHIMERA_SHARE", "TWO_STRANDS", "Arrangement",
-           "Chain", "another_orientation", "arrangement_gaps", "arrangement_support", "canonical", "canonical_chain",
-           "chain_gaps", "crm_sites", "is_alternative",
-           "one_per_orientation", "share", "strand_chimeras", "two_strands"]
+__all__ = ["ANOTHER_ORIENTATION", "ARRANGEMENT_SHARE", "CHIMERA_SHARE", "TWO_STRANDS", "Arrangement", "Chain",
+           "CrmSites", "another_orientation", "arrangement_gaps", "arrangement_support", "canonical", "canonical_chain",
+           "chain_gaps", "crm_sites", "is_alternative", "one_per_orientation", "share", "strand_chimeras",
+           "two_strands"]
