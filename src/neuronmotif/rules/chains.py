@@ -30,6 +30,7 @@ import numpy as np
 
 from ..annotation import NetworkMotif
 from ..sequences import ppm_instances
+from .config import RulesConfig
 from .hypotheses import Units
 from .insertion import Bench, insert, oriented
 from .orientation import Chain, canonical
@@ -137,6 +138,18 @@ def _anchors(bench: Bench, parts: _Parts, before: int, after: int, rng: np.rando
     return np.clip((lowest + highest) // 2 - bench.stride() // 2 + phases, lowest, highest)
 
 
+def _placed(bench: Bench, by_id: dict[str, NetworkMotif], chain: Chain, widest: tuple[int, int], config: RulesConfig,
+            purpose: str) -> tuple[_Parts, np.ndarray] | None:
+    """The chain's motifs with instances drawn for ``bench`` and the middle motif's start on each background,
+    with room for gaps up to ``widest`` (first, second); None when the chain does not fit. ``purpose`` keys the
+    draws: the same chain draws the same instances for the same purpose."""
+    parts = _parts(by_id, chain, bench.n, rng_for(config, purpose, *chain))
+    wa, _, wc = parts.widths
+    anchors = _anchors(bench, parts, wa + max(widest[0], 0), max(widest[1], 0) + wc,
+                       rng_for(config, purpose + " anchors", *chain))
+    return None if anchors is None else (parts, anchors)
+
+
 def _chain_reads(bench: Bench, parts: _Parts, anchors: np.ndarray, configs: list[tuple[int, int]]
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Responses to the chain at each (gap, gap) of ``configs``.
@@ -204,13 +217,9 @@ def screen_chains(benches: Benches, by_id: dict[str, NetworkMotif], hypotheses: 
     for rank, hyp in enumerate(hypotheses):
         neurons = read_neurons(set(hyp.neurons))
         bench = benches.get(neurons, benches.config.n_backgrounds)
-        parts = _parts(by_id, hyp.chain, bench.n, rng_for(benches.config, "chain", *hyp.chain))
-        wa, _, wc = parts.widths
-        anchors = _anchors(bench, parts, wa + max(hyp.gaps[0], 0), max(hyp.gaps[1], 0) + wc,
-                           rng_for(benches.config, "chain anchors", *hyp.chain))
-        if anchors is None:
+        if (placed := _placed(bench, by_id, hyp.chain, hyp.gaps, benches.config, "chain")) is None:
             continue
-        together, interaction = (x[0].mean(axis=0) for x in _chain_reads(bench, parts, anchors, [hyp.gaps]))
+        together, interaction = (x[0].mean(axis=0) for x in _chain_reads(bench, *placed, [hyp.gaps]))
         held = {f"L{layer}_N{n}" for layer, n in neurons}
         columns = bench.readouts.output_columns if bench.readouts.n_outputs else \
             [i for i, name in enumerate(bench.readouts.names) if name in held]
@@ -231,15 +240,12 @@ def measure_chain(benches: Benches, by_id: dict[str, NetworkMotif], hypothesis: 
     """
     config = benches.config
     bench = benches.get(neurons, config.n_backgrounds)
-    parts = _parts(by_id, hypothesis.chain, bench.n, rng_for(config, "chain", *hypothesis.chain))
-    wa, wb, wc = parts.widths
+    wa, wb, wc = (by_id[m].representative.width for m in hypothesis.chain[::2])
     first, second = _window(hypothesis.gaps[0], min(wa, wb)), _window(hypothesis.gaps[1], min(wb, wc))
-    anchors = _anchors(bench, parts, wa + max(first[-1], 0), max(second[-1], 0) + wc,
-                       rng_for(config, "chain anchors", *hypothesis.chain))
-    if anchors is None:
+    if (placed := _placed(bench, by_id, hypothesis.chain, (first[-1], second[-1]), config, "chain")) is None:
         return None
     grid = [(g1, g2) for g1 in first for g2 in second]
-    together, interaction = _chain_reads(bench, parts, anchors, grid)
+    together, interaction = _chain_reads(bench, *placed, grid)
     judge = judge_column(interaction.mean(axis=1), bench, neurons)
     score = interaction[:, :, judge]
     if score.mean(axis=1).max() <= config.min_cooperativity * together[:, :, judge].mean(axis=1).max():
@@ -249,17 +255,14 @@ def measure_chain(benches: Benches, by_id: dict[str, NetworkMotif], hypothesis: 
     lo1, hi1, peak1 = gap_span(np.array(first), score[rows[0]], config.half_max)
     lo2, hi2, peak2 = gap_span(np.array(second), score[rows[1]], config.half_max)
     test = benches.get(neurons, config.n_test, "test")
-    fresh = _parts(by_id, hypothesis.chain, test.n, rng_for(config, "chain test", *hypothesis.chain))
-    test_anchors = _anchors(test, fresh, wa + max(peak1, 0), max(peak2, 0) + wc,
-                            rng_for(config, "chain test anchors", *hypothesis.chain))
-    if test_anchors is None:
+    if (fresh := _placed(test, by_id, hypothesis.chain, (peak1, peak2), config, "chain test")) is None:
         return None
-    both, chained = (x[0] for x in _chain_reads(test, fresh, test_anchors, [(peak1, peak2)]))
+    both, chained = (x[0] for x in _chain_reads(test, *fresh, [(peak1, peak2)]))
     effect = float(both[:, judge].mean())
     coop = float(chained[:, judge].mean() / effect) if effect > 0 else 0.0
     curve = {"pairs": [_curve(bench, gaps, together[r], interaction[r], judge)
                        for gaps, r in ((first, rows[0]), (second, rows[1]))]}
-    return Verdict(parts.ids, parts.strands, bench.readouts.names[judge], effect,
+    return Verdict(hypothesis.chain[::2], hypothesis.chain[1::2], bench.readouts.names[judge], effect,
                    float(one_sided_p(chained[:, [judge]])[0]), cooperativity=coop,
                    driven=driven_readouts(chained, test, neurons), curve=curve,
                    chain_gaps=((lo1, hi1), (lo2, hi2)), chain_peaks=(peak1, peak2))

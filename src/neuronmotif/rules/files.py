@@ -31,13 +31,12 @@ def rule_row(rule: Rule) -> dict:
     """The columns of one rule, by name (:data:`RULE_COLUMNS` plus 'reason')."""
     v = rule.verdict
     known = rule.known_gaps
-    known_peaks = [None if k is None else p + k[0] - r[0] for k, p, r in zip(known, v.peaks, v.ranges, strict=True)]
     return {"rank": rule.rank, "rule": rule.rule_id, "label": rule.label, "motifs": _join(v.motifs),
             "names": _join(rule.names), "strands": _join(v.strands),
             "gap_min": _join(r[0] for r in v.ranges), "gap_max": _join(r[1] for r in v.ranges),
             "known_gap_min": _known(k[0] if k else None for k in known),
             "known_gap_max": _known(k[1] if k else None for k in known),
-            "peak_gap": _join(v.peaks), "known_peak_gap": _known(known_peaks),
+            "peak_gap": _join(v.peaks), "known_peak_gap": _known(rule.known_peaks),
             "spacing": rule.spacing, "neurons": _join(rule.neurons),
             "layers": _join(sorted({int(n[1:].split("_")[0]) for n in rule.neurons})),
             "outputs": _join(f"{k.split()[-1]}:{val:.3g}" for k, val in rule.outputs.items()),

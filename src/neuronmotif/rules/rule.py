@@ -83,10 +83,15 @@ class Rule:
     @property
     def known_peak(self) -> int | None:
         """The peak gap (where the pair works best) between the edges of the two named known motifs."""
+        return self.known_peaks[0] if len(self.verdict.motifs) == 2 else None
+
+    @property
+    def known_peaks(self) -> list[int | None]:
+        """The peak gap of each adjacent pair between the edges of its named known motifs (None where one is
+        unnamed)."""
         v = self.verdict
-        if self.known_gap is None or v.gap_range is None or v.peak_gap is None:
-            return None
-        return v.peak_gap + self.known_gap[0] - v.gap_range[0]
+        return [None if k is None else peak + k[0] - r[0] for k, peak, r in zip(self.known_gaps, v.peaks, v.ranges,
+                                                                                strict=True)]
 
     @property
     def known_gaps(self) -> list[tuple[int, int] | None]:
