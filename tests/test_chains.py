@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from helpers.exact_sites import consensus_ppm, detect_exact_sites
@@ -148,3 +149,59 @@ def test_a_chain_whose_adjacent_motifs_overlap_is_pieces_of_one_site():
     assert select_rules([whole], RulesConfig(), Units(), ppms, Counter())[0] == [whole]
     rules, rejected = select_rules([pieces], RulesConfig(), Units(), ppms, Counter())
     assert rules == [] and "overlap by 3 bp at the peak: pieces of one site" in rejected[0].reason
+
+
+def test_the_screen_keeps_a_chain_the_model_needs_and_drops_one_it_ignores():
+    """Read at their held gaps, the AND of three is kept; the same motifs held at gaps the model does not read, and
+    a chain on a model whose pair detectors merely add up, score nothing and are not measured."""
+    from neuronmotif.rules.chains import ChainHypothesis, screen_chains
+
+    def hypothesis(gaps):
+        return ChainHypothesis(("G1", "+", "G2", "+", "G3", "+"), gaps, 1000, frozenset({(2, 0)}))
+
+    wanted, elsewhere = hypothesis((GAP_AB, GAP_BC)), hypothesis((GAP_AB + 4, GAP_BC + 4))
+    benches = Benches(_chain_model("and"), RulesConfig(seed=0))
+    assert screen_chains(benches, _network(), [elsewhere, wanted], 4) == [wanted]
+    assert screen_chains(benches, _network(), [elsewhere, wanted], 0) == []
+    assert screen_chains(Benches(_chain_model("pairs"), RulesConfig(seed=0)), _network(), [wanted], 4) == []
+
+
+def test_chains_are_three_adjacent_unit_sites_of_one_crm_with_their_gaps_and_neurons():
+    """A CRM holding A, B, C side by side (gaps 3 and 5) and its reverse complement in another neuron's CRM
+    are one chain, weighted by the sequences each CRM holds; two sites overlapping by more than half a motif
+    are no chain."""
+    from neuronmotif.annotation import Annotation, LayerMotifs, NetworkMotif
+    from neuronmotif.dictionary import DictionaryMotif, NeuronDictionary, Occurrence
+    from neuronmotif.ppm import CRM
+    from neuronmotif.rules.orientation import chain_gaps, crm_sites
+    from neuronmotif.segment import Segment
+    from neuronmotif.store import NeuronResult
+
+    length = 40
+    ppms = {site: consensus_ppm(site) for site in (A, B, C)}
+
+    def neuron(index, places):
+        """places: site -> [(crm, start, strand)]."""
+        motifs = []
+        for k, (site, found) in enumerate(places.items()):
+            motif = DictionaryMotif(1, index, k, Segment(1, index, 0, 0, 8, ppms[site], 1.0))
+            motif.occurrences = [Occurrence(Segment(1, index, crm, start, start + 8, ppms[site], 1.0), k, start, 8,
+                                            strand) for crm, start, strand in found]
+            motifs.append(motif)
+        return motifs
+
+    forward = neuron(0, {A: [(0, 2, "+"), (1, 2, "+")], B: [(0, 13, "+"), (1, 6, "+")],
+                         C: [(0, 26, "+"), (1, 26, "+")]})
+    # neuron 1 holds the chain's reverse complement: C(-) at 2, B(-) at 15 (gap 5), A(-) at 26 (gap 3)
+    backward = neuron(1, {A: [(0, 26, "-")], B: [(0, 15, "-")], C: [(0, 2, "-")]})
+    crms = {0: [CRM(0, i, np.full((4, length), 0.25), n, 1.0, 1.0) for i, n in enumerate((600, 300))],
+            1: [CRM(1, 0, np.full((4, length), 0.25), 100, 1.0, 1.0)]}
+    layer = LayerMotifs(1, length, [NeuronResult(k, "ok", crms=crms[k]) for k in (0, 1)],
+                        dictionaries={0: NeuronDictionary(1, 0, forward), 1: NeuronDictionary(1, 1, backward)})
+    network = [NetworkMotif(name, motif, [motif, other], 1)
+               for name, motif, other in zip(("G1", "G2", "G3"), forward, backward, strict=True)]
+    annotation = Annotation({1: layer}, {}, {}, network, {"motif_db": "JASPAR2024"})
+    held, neurons = chain_gaps(annotation, crm_sites(annotation, Units()))
+    # CRM 1 of neuron 0 has B 4 bp into A (overlapping by half of it): no chain
+    assert held == {("G1", "+", "G2", "+", "G3", "+"): Counter({(3, 5): 700})}, held
+    assert neurons == {("G1", "+", "G2", "+", "G3", "+"): {(1, 0), (1, 1)}}
