@@ -24,7 +24,7 @@ from neuronmotif.motifs import jaspar_motif
 from neuronmotif.pipeline import run
 from neuronmotif.rules import RulesConfig, find_rules
 from neuronmotif.rules.files import RULE_COLUMNS, rule_row
-from neuronmotif.rules.verdicts import gap_span
+from neuronmotif.rules.verdicts import gap_span, settle_two_gaps
 from neuronmotif.store import read_meme, read_tsv
 
 HARD = Grammar("ESRRB-3bp-KLF1", [ESRRB, KLF1], [(3, 3)])
@@ -297,6 +297,24 @@ def test_a_hard_peak_is_one_gap_and_a_plateau_is_a_range():
     # smeared ESRRB-KLF1 curve: 0.43 of the peak at 0, then 0.64-0.8 further on, read -4..4 for a hard 3)
     fallen = np.where(np.isin(gaps, (1, 2, 3)), 5.0, np.where(gaps == 0, 2.0, np.where(gaps < 0, 3.5, 0.2)))
     assert gap_span(gaps, fallen[:, None] + noise, 0.5)[:2] == (1, 3)
+
+
+def test_of_a_core_of_two_gaps_fresh_backgrounds_keep_one_unless_they_answer_both_alike():
+    """A hard pair's neighbour that keeps 80% of its interaction through pooling is not where the pair works;
+    two gaps the model answers alike are both the range; the stronger on fresh backgrounds is the peak."""
+    rng = np.random.default_rng(1)
+    base = rng.normal(5.0, 1.0, (128, 1))  # per-background level shared by both gaps (the same backgrounds)
+
+    def reading(mean: float) -> tuple:
+        interaction = base * mean / 5.0 + rng.normal(0, 0.5, (128, 1))
+        return interaction + 1.0, interaction, 30
+
+    gap, _, alike = settle_two_gaps((5, reading(5.0)), (6, reading(4.0)), 0)
+    assert (gap, alike) == (5, False), "a neighbour at 80% of the peak joined a hard pair's range"
+    gap, _, alike = settle_two_gaps((5, reading(5.0)), (6, reading(5.0)), 0)
+    assert alike, "two gaps answered alike were cut to one"
+    gap, _, alike = settle_two_gaps((5, reading(4.0)), (6, reading(5.0)), 0)
+    assert (gap, alike) == (6, False), "the scan's peak stayed the gap although fresh backgrounds favour its neighbour"
 
 
 def test_grammar_command_verifies_rules_with_the_model_and_drops_stale_ones(pair_runs, pair_models, tmp_path):

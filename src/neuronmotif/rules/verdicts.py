@@ -12,8 +12,9 @@ motif alone (:func:`measure_pair`):
 * the **range** is the contiguous run of gaps around the peak whose interaction is at least
   ``half_max`` of the peak and either :data:`NEAR_PEAK` of it or not significantly lower than the
   peak's on the same backgrounds, or, when that run is a plateau of three gaps or more, at least
-  ``half_max`` of the peak (a one-bp dip inside is bridged; :func:`gap_span`): one gap is a hard
-  spacing, more a flexible one;
+  ``half_max`` of the peak (a one-bp dip inside is bridged; :func:`gap_span`); a core of two gaps is read
+  again on the fresh test backgrounds and keeps only the stronger unless the other is not significantly
+  lower (:func:`settle_two_gaps`): one gap is a hard spacing, more a flexible one;
 * the **test** repeats the peak configuration on fresh backgrounds and fresh instances and asks whether
   the mean interaction (pairs) or the mean response (motifs) exceeds 0 (one-sided t-test); its
   ``cooperativity`` is the mean interaction over the mean response together.
@@ -38,6 +39,9 @@ DRIVEN_P = 0.01
 NEAR_PEAK = 0.75
 #: a core of at least this many gaps is a flexible pair's plateau, whose range runs on to half the peak
 PLATEAU = 3
+#: a core of two gaps is one (a hard spacing) when the weaker's interaction on fresh backgrounds is lower than
+#: the stronger's at this one-sided p (:func:`settle_two_gaps`)
+HARD_P = 0.01
 
 
 @dataclass
@@ -249,6 +253,32 @@ def gap_span(gaps: np.ndarray, each: np.ndarray, half_max: float, p_lower: float
     return int(gaps[low]), int(gaps[high]), int(gaps[peak])
 
 
+def settle_two_gaps(peak: tuple[int, tuple], other: tuple[int, tuple], judge: int,
+                    p_lower: float = HARD_P) -> tuple[int, tuple, bool]:
+    """Of a core of two neighbouring gaps, which one the pair works at, or whether it works at both.
+
+    Parameters
+    ----------
+    peak, other : (gap (bp), (together (N, R), interaction (N, R), start))
+        The scan's peak and its neighbour in the core, each read on the same fresh backgrounds and fresh
+        instances (:func:`~neuronmotif.rules.insertion.paired_effects`).
+    judge : int
+        Column of the judging readout.
+    p_lower : float
+        One-sided p (paired t-test) below which the weaker gap's interaction is lower than the stronger's.
+
+    Returns
+    -------
+    (gap, its reading, alike)
+        The gap of the larger mean interaction on the fresh backgrounds, its reading, and whether the other
+        gap is not significantly lower (then both are the range; else the stronger is a hard spacing: a
+        hard pair's neighbour keeps much of its response through pooling without being where it works).
+    """
+    stronger, weaker = sorted((peak, other), key=lambda g: -g[1][1][:, judge].mean())
+    lower = float(one_sided_p((stronger[1][1][:, judge] - weaker[1][1][:, judge])[:, None])[0])
+    return stronger[0], stronger[1], lower >= p_lower
+
+
 def _per_gap(scan: Scan, column: int) -> tuple[np.ndarray, np.ndarray]:
     """(gaps (G,), row of the best configuration at each gap (G,)) by interaction on ``column``."""
     gaps = np.unique(scan.gaps)
@@ -362,10 +392,20 @@ def measure_pair(benches: Benches, first: tuple[str, np.ndarray, str], second: t
     judge = judge_column(scan.interaction, bench, neurons)
     gaps, rows = _per_gap(scan, judge)
     lo, hi, peak = gap_span(gaps, scan.interaction_each[rows, :, judge], config.half_max)
-    start = int(scan.starts[rows[np.searchsorted(gaps, peak)]])
     test = benches.get(neurons, config.n_test, "test")
-    together, interaction = paired_effects(test, [(first[1], first[2], 0), (second[1], second[2], wa + peak)],
-                                           rng_for(config, "test", *key), start)
+
+    def fresh(gap: int) -> tuple[np.ndarray, np.ndarray, int]:
+        start = int(scan.starts[rows[np.searchsorted(gaps, gap)]])
+        return (*paired_effects(test, [(first[1], first[2], 0), (second[1], second[2], wa + gap)],
+                                rng_for(config, "test", *key), start), start)
+
+    together, interaction, start = fresh(peak)
+    if hi - lo == 1:  # a core of two gaps: one of them, unless fresh backgrounds answer both alike
+        other = lo if peak == hi else hi
+        other_fresh = fresh(other)
+        peak, (together, interaction, start), alike = settle_two_gaps((peak, (together, interaction, start)),
+                                                                      (other, other_fresh), judge)
+        lo, hi = (lo, hi) if alike else (peak, peak)
     effect = float(together[:, judge].mean())
     coop = float(interaction[:, judge].mean() / effect) if effect > 0 else 0.0
     curve = {"gaps": gaps.tolist(), "readouts": {}}
