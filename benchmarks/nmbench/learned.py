@@ -15,6 +15,7 @@ import torch
 
 from neuronmotif.datasets.simulate import Grammar
 from neuronmotif.motifs import jaspar_motif
+from neuronmotif.rules.verdicts import gap_span, settle_two_gaps
 from neuronmotif.sequences import one_hot, ppm_instances, random_background
 
 from .zoo import GRAMMAR_SETS, ZooEntry
@@ -33,9 +34,9 @@ def _outputs(model: torch.nn.Module, tokens: np.ndarray) -> np.ndarray:
         return model(one_hot(tokens)).double().numpy()
 
 
-def learned_gap_curve(model: torch.nn.Module, entry: ZooEntry, task: int, gaps: range = range(0, 20),
-                      n: int = 1000, start: int = 40, seed: int = 0) -> np.ndarray:
-    """Mean interaction of the planted pair of ``task`` at each gap, on ``task``'s output.
+def learned_gap_interactions(model: torch.nn.Module, entry: ZooEntry, task: int, gaps: range = range(0, 20),
+                             n: int = 1000, start: int = 40, seed: int = 0) -> np.ndarray:
+    """Interaction of the planted pair of ``task`` at each gap, on ``task``'s output, on each background.
 
     Parameters
     ----------
@@ -45,7 +46,8 @@ def learned_gap_curve(model: torch.nn.Module, entry: ZooEntry, task: int, gaps: 
     task : int
         Index of a two-motif grammar of the entry's grammar set.
     gaps : range
-        bp between the first motif's end and the second's start.
+        bp between the first motif's end and the second's start (negative: the second overwrites the
+        first's last columns).
     n : int
         Backgrounds (and instances of each motif) per gap.
     start : int
@@ -53,8 +55,8 @@ def learned_gap_curve(model: torch.nn.Module, entry: ZooEntry, task: int, gaps: 
 
     Returns
     -------
-    np.ndarray, shape (len(gaps),)
-        Mean interaction (output units) at each gap.
+    np.ndarray, shape (len(gaps), n)
+        Together minus each alone plus the background (output units), the same backgrounds at every gap.
     """
     grammar: Grammar = GRAMMAR_SETS[entry.grammar_set].grammars[task]
     rng = np.random.default_rng(seed)
@@ -69,14 +71,40 @@ def learned_gap_curve(model: torch.nn.Module, entry: ZooEntry, task: int, gaps: 
     with_a = tokens.copy()
     with_a[:, start:start + wa] = a
     base, alone_a = output(tokens), output(with_a)
-    curve = []
+    rows = []
     for gap in gaps:
         at = start + wa + gap
         both, only_b = with_a.copy(), tokens.copy()
         both[:, at:at + wb] = b
         only_b[:, at:at + wb] = b
-        curve.append(float((output(both) - alone_a - output(only_b) + base).mean()))
-    return np.array(curve)
+        rows.append(output(both) - alone_a - output(only_b) + base)
+    return np.array(rows)
+
+
+def learned_gap_curve(model: torch.nn.Module, entry: ZooEntry, task: int, gaps: range = range(0, 20),
+                      n: int = 1000, start: int = 40, seed: int = 0) -> np.ndarray:
+    """Mean interaction of the planted pair at each gap, shape (len(gaps),) in output units
+    (:func:`learned_gap_interactions` averaged over the backgrounds)."""
+    return learned_gap_interactions(model, entry, task, gaps, n, start, seed).mean(axis=1)
+
+
+def learned_gap_range(model: torch.nn.Module, entry: ZooEntry, task: int, gaps: range = range(-3, 16),
+                      n: int = 48, n_test: int = 128, seed: int = 0, half_max: float = 0.5) -> tuple[int, int, int]:
+    """(low, high, peak) bp of the planted pair's gaps by neuronmotif's own range rule on the planted matrices:
+    the range a perfect reading of the planted motifs would report.
+
+    As the rule stage does: :func:`neuronmotif.rules.verdicts.gap_span` on ``n`` backgrounds, and a core of
+    two gaps settled on ``n_test`` fresh ones (:func:`neuronmotif.rules.verdicts.settle_two_gaps`).
+    """
+    each = learned_gap_interactions(model, entry, task, gaps, n, seed=seed)
+    low, high, peak = gap_span(np.array(list(gaps)), each, half_max)
+    if high - low == 1:
+        fresh = learned_gap_interactions(model, entry, task, range(low, high + 1), n_test, seed=seed + 10_000)
+        readings = [(g, (None, fresh[k][:, None], 0)) for k, g in enumerate((low, high))]
+        first, second = readings if peak == low else readings[::-1]
+        peak, _, alike = settle_two_gaps(first, second, 0)
+        low, high = (low, high) if alike else (peak, peak)
+    return low, high, peak
 
 
 def lone_site_effect(model: torch.nn.Module, entry: ZooEntry, task: int, n: int = 1000, start: int = 40,
@@ -103,4 +131,4 @@ def lone_site_effect(model: torch.nn.Module, entry: ZooEntry, task: int, n: int 
     return np.array(effects)
 
 
-__all__ = ["learned_gap_curve", "lone_site_effect"]
+__all__ = ["learned_gap_curve", "learned_gap_interactions", "learned_gap_range", "lone_site_effect"]
