@@ -24,7 +24,7 @@ from neuronmotif.motifs import jaspar_motif
 from neuronmotif.pipeline import run
 from neuronmotif.rules import RulesConfig, find_rules
 from neuronmotif.rules.files import RULE_COLUMNS, rule_row
-from neuronmotif.rules.verdicts import gap_span, settle_two_gaps
+from neuronmotif.rules.spacing import gap_span, settle_two_gaps
 from neuronmotif.store import read_meme, read_tsv
 
 HARD = Grammar("ESRRB-3bp-KLF1", [ESRRB, KLF1], [(3, 3)])

@@ -15,7 +15,7 @@ import torch
 
 from neuronmotif.datasets.simulate import Grammar
 from neuronmotif.motifs import jaspar_motif
-from neuronmotif.rules.verdicts import gap_span, settle_two_gaps
+from neuronmotif.rules.spacing import gap_span, settle_two_gaps
 from neuronmotif.sequences import one_hot, ppm_instances, random_background
 
 from .zoo import GRAMMAR_SETS, ZooEntry

@@ -36,7 +36,8 @@ from .insertion import Bench, insert, oriented
 from .orientation import Chain, canonical
 from .rule import Rule
 from .scanning import read_neurons
-from .verdicts import Benches, Verdict, driven_readouts, gap_span, judge_column, one_sided_p, rng_for
+from .spacing import gap_span, one_sided_p
+from .verdicts import Benches, Verdict, driven_readouts, judge_column, rng_for
 
 #: bp either side of the held gap that a chain's scan covers, for each of its two pairs
 CHAIN_WINDOW = 6
