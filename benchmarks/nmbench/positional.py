@@ -34,7 +34,9 @@ def decipher_ctcf_pair(seed: int, out: Path, n_per_class: int = 4000, epochs: in
     dict
         ``seed``, ``auroc``, ``planted`` (gap range), ``rank``, ``label`` and ``planted_frame_gap`` of the rule
         that is the planted pair (None when none is), ``within_3bp``, ``false_top5`` (labels of false rules
-        among the top 5), ``run_s`` and ``rules_s`` (wall seconds of the whole run and of its rule stage).
+        among the top 5), ``unrelated_top5`` (those of them that share no network motif with the planted pair's
+        rule: not another reading of the pair through a CTCF fragment), ``run_s`` and ``rules_s`` (wall seconds
+        of the whole run and of its rule stage).
     """
     data = ctcf_pair_data(n_per_class, seed)
     torch.manual_seed(seed)
@@ -49,7 +51,9 @@ def decipher_ctcf_pair(seed: int, out: Path, n_per_class: int = 4000, epochs: in
     grammar = Grammar("CTCF-pair", [CTCF, CTCF], [data.gap_range])
     found = score_rules(rules, [grammar], top=5, tolerance=TOLERANCE)
     rule = found.found[grammar.name]
+    mine = set(rule.motifs) if rule else set()
     return {"seed": seed, "auroc": round(auroc, 3), "planted": data.gap_range, "rank": rule.rank if rule else None,
             "label": rule.label if rule else None, "planted_frame_gap": rule.gap if rule else None,
             "within_3bp": found.spacing_ok[grammar.name], "false_top5": [r.label for r in found.false_top],
+            "unrelated_top5": [r.label for r in found.false_top if not mine & set(r.motifs)],
             "run_s": round(seconds, 1), "rules_s": round(result.rules.seconds, 1)}

@@ -51,6 +51,7 @@ class PlantedRule:
     peak: int | None = None
     either: frozenset[str] = frozenset()
     gaps: tuple[tuple[int, int], ...] | None = None
+    motifs: tuple[str, ...] = ()
 
     def _on(self, strand: str) -> bool:
         return all(s == strand or p in self.either for s, p in zip(self.strands, self.planted, strict=True))
@@ -107,7 +108,7 @@ def read_rules(path: str | Path, planted: MotifDatabase) -> list[PlantedRule]:
             if len(motifs) == 2 and row.get("peak_gap", "") != "":
                 peak = int(row["peak_gap"]) + shifts[0]
         out.append(PlantedRule(int(row["rank"]), row["label"], ids, planted_strands, gaps[0] if gaps else None, peak,
-                               either, gaps))
+                               either, gaps, tuple(motifs)))
     return out
 
 
