@@ -681,6 +681,42 @@ def test_two_whole_named_sites_whose_known_flanks_overlap_are_a_pair_not_one_sit
     assert not holds(8, -2)  # the motif's columns cover the flank and half the span
 
 
+def test_sites_of_two_different_factors_side_by_side_are_a_pair_though_their_known_matrices_overlap():
+    """basset-D (session 24): the planted MEF2C -> MYOD1 pair was measured as ZNF354A(+) -[-8-0 bp]- MSC(+)
+    (effect 5.0, cooperativity 0.60) and rejected as "one hybrid site": the two long known matrices reach 7 bp
+    past the network motifs, which sit 5 bp apart at the peak. Two differently named motifs whose own columns
+    do not overlap are two sites; one factor's name on both, or network motifs that overlap, stay one site."""
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from neuronmotif.motifs import Match, MotifDatabase
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.build import _make_rule
+    from neuronmotif.rules.hypotheses import Units
+    from neuronmotif.rules.select import select_rules
+    from neuronmotif.rules.verdicts import Verdict
+
+    ppms = {"G1": np.eye(4)[:, [0, 3, 0, 3, 0, 3, 0, 0]], "G2": np.eye(4)[:, [1, 0, 1, 2, 3, 2, 1, 2]]}
+    long = np.full((4, 16), 0.25)  # a 16-bp known matrix aligned from 4 bp before to 4 bp after each motif
+    motifs = {m: SimpleNamespace(representative=SimpleNamespace(width=8, ppm=ppm)) for m, ppm in ppms.items()}
+
+    def judged(names: tuple[str, str], peak: int) -> list:
+        db = MotifDatabase("db", ["MA1", "MA2"], list(names), [long, long])
+        matches = {id(motifs[m].representative): Match(m, 1, f"MA{k + 1}", names[k], 1e-6, 1e-4, 4, "+", 8, 16)
+                   for k, m in enumerate(ppms)}
+        annotation = SimpleNamespace(best_match=lambda rep: matches[id(rep)])
+        verdict = Verdict(("G1", "G2"), ("+", "+"), "output 1", 5.0, 1e-12, (peak - 2, peak + 2), peak, 0.6,
+                          {"output 1": 3.0})
+        rule = _make_rule(verdict, annotation, motifs, {(3, 3)}, db)
+        rule.q_value = 1e-10
+        assert rule.core_gap < 0  # the known matrices overlap at the peak in every case
+        return select_rules([rule], RulesConfig(), Units(), ppms, Counter())[0]
+
+    assert judged(("MEF2C", "MSC"), 5), "two factors' sites 5 bp apart were read as one hybrid site"
+    assert not judged(("CTCF", "CTCF"), 5), "two pieces named by one factor were read as a pair"
+    assert not judged(("MEF2C", "MSC"), -1), "two motifs overlapping by 1 bp were read as a pair"
+
+
 def test_a_motif_or_its_own_homotypic_pair_is_the_rule_as_the_pair_needs_both_copies_or_not():
     """Two sites of one motif that merely add up answer twice one site. On seed 1 of basset-A the planted
     lone CEBPB (5.7 alone) was hidden behind its own head-to-head pair (12.2, of which 3.3 needs both

@@ -101,6 +101,9 @@ def _make_rule(verdict: Verdict, annotation: Annotation, by_id: dict[str, Networ
     if verdict.peak_gap is not None:
         rule.whole_sites = verdict.peak_gap >= 0 and all(_holds_whole_site(annotation, motif, db)
                                                          for motif, _ in placed)
+    if verdict.peaks:
+        rule.distinct_sites = (all(names) and all(a != b for a, b in zip(names[:-1], names[1:], strict=True))
+                               and all(peak >= 0 for peak in verdict.peaks))
     return rule
 
 

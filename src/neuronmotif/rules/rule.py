@@ -34,6 +34,10 @@ class Rule:
     whole_sites : bool
         Pairs: the two motifs do not overlap at the peak and each holds a whole site of its own known
         match: two sites, even where the known matrices' weak flanks overlap in the gap.
+    distinct_sites : bool
+        Pairs and chains: every motif is named, adjacent motifs by different known motifs, and no two
+        adjacent motifs' own columns overlap at the peak: sites of different factors side by side, even where
+        their known matrices reach into each other.
     known_chain : list
         Chains of three motifs: ``known_gap`` of each adjacent pair, (min, max) or None where a motif of it
         is unnamed; empty for a pair or a single motif.
@@ -52,6 +56,7 @@ class Rule:
     rank: int = 0
     reason: str = ""
     whole_sites: bool = False
+    distinct_sites: bool = False
     shown_by: Rule | None = None
     known_chain: list[tuple[int, int] | None] = field(default_factory=list)
 

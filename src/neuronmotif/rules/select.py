@@ -76,7 +76,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
         v = rule.verdict
         if rule.q_value >= config.q_max or v.effect <= 0:
             rule.reason = _insignificant(rule)
-        elif rule.core_gap < 0 and not rule.whole_sites:
+        elif rule.core_gap < 0 and not (rule.whole_sites or rule.distinct_sites):
             rule.reason = f"the two motifs overlap by {-rule.core_gap} bp at the peak: one hybrid site, not a pair"
         elif (v.cooperativity or 0) < config.min_cooperativity:
             rule.reason = f"the two motifs add up (cooperativity {v.cooperativity or 0:.2f})"
@@ -87,7 +87,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
                            f"{effect_on(single, v.readout):.2f}): the partner only makes up for a weaker placement")
         elif not needs_both(rule, single, interaction_bar(rule, units, config)):
             rule.reason = mostly_one_motif(rule, single, units, config)
-    hybrids = [r for r in pairs if is_hybrid(r, config) and not r.whole_sites]
+    hybrids = [r for r in pairs if is_hybrid(r, config) and not (r.whole_sites or r.distinct_sites)]
     for rule in pairs:
         if not rule.reason and (site := _one_site_instead(rule, hybrids)) is not None:
             rule.reason = (f"the model answers the same motifs overlapping as one site ({site.label}) nearly "
@@ -95,7 +95,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
     for rule in (r for r in candidates if len(r.verdict.motifs) == 3):
         if rule.q_value >= config.q_max or rule.verdict.effect <= 0:
             rule.reason = _insignificant(rule)
-        elif rule.core_gap < 0:
+        elif rule.core_gap < 0 and not rule.distinct_sites:
             rule.reason = (f"two adjacent motifs overlap by {-rule.core_gap} bp at the peak: pieces of one site, "
                            "not a chain of three")
         elif (rule.verdict.cooperativity or 0) < config.min_cooperativity:
