@@ -57,7 +57,8 @@ def gap_span(gaps: np.ndarray, each: np.ndarray, half_max: float, p_lower: float
         neighbours that keep 60-70% of the response are not where the pair works.
 
     The **core** is the contiguous run around the peak of gaps that pass both. A core of one or two gaps
-    that pass is the range (a hard spacing, with a bp of play). A core of :data:`PLATEAU` or more is a flexible
+    that pass is the range (a core of two is then settled on fresh backgrounds by :func:`settle_two_gaps`,
+    where the caller has them). A core of :data:`PLATEAU` or more is a flexible
     pair's plateau, and its range runs on to where the response falls under ``half_max`` of the peak (its
     full width at half maximum): a model that learned a window of spacings answers its ends less
     strongly, not less surely (the published demo2 design read 19-42 bp for its planted 14-44 otherwise).
