@@ -11,7 +11,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from helpers.exact_sites import consensus_ppm, detect_exact_sites
+from helpers.exact_sites import consensus_ppm, site_arrangement_model
 from neuronmotif.model import DNAModel
 from neuronmotif.rules.config import RulesConfig
 from neuronmotif.rules.hypotheses import Units
@@ -26,31 +26,14 @@ def _chain_model(mode: str):
     """Three exact detectors (conv 1); conv 2 reads A, then B 3 bp after A, then C 5 bp after B.
     ``mode`` 'and': the one output needs all three; 'pairs': it adds an A-B detector and a B-C detector
     (two pair rules that share B)."""
-    torch = pytest.importorskip("torch")
-    from torch import nn
+    pytest.importorskip("torch")
+    b_at, c_at = 8 + GAP_AB, 8 + GAP_AB + 8 + GAP_BC
+    taps = [{0: 0, 1: b_at, 2: c_at}, {0: 0, 1: b_at}, {1: b_at, 2: c_at}]
 
-    class ChainModel(nn.Module):
-        input_length = 100
+    def head(found):
+        return found[:, :1] * 10 if mode == "and" else (found[:, 1:2] + found[:, 2:3]) * 10
 
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv1d(4, 3, 8)
-            span = 8 + GAP_AB + 8 + GAP_BC + 8
-            self.conv2 = nn.Conv1d(3, 3, span - 7)
-            detect_exact_sites(self.conv1, [A, B, C])
-            with torch.no_grad():
-                self.conv2.weight.zero_()
-                b_at, c_at = 8 + GAP_AB, 8 + GAP_AB + 8 + GAP_BC
-                self.conv2.weight[0, 0, 0] = self.conv2.weight[0, 1, b_at] = self.conv2.weight[0, 2, c_at] = 1.0
-                self.conv2.weight[1, 0, 0] = self.conv2.weight[1, 1, b_at] = 1.0
-                self.conv2.weight[2, 1, b_at] = self.conv2.weight[2, 2, c_at] = 1.0
-                self.conv2.bias[:] = torch.tensor([-2.5, -1.5, -1.5])
-
-        def forward(self, x):
-            found = torch.relu(self.conv2(torch.relu(self.conv1(x)))).amax(dim=-1)
-            return found[:, :1] * 10 if mode == "and" else (found[:, 1:2] + found[:, 2:3]) * 10
-
-    return DNAModel(ChainModel().eval())
+    return DNAModel(site_arrangement_model([A, B, C], taps, [-2.5, -1.5, -1.5], head))
 
 
 def _network():

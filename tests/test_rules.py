@@ -14,7 +14,7 @@ from nmbench.rule_scoring import read_rules, score_rules
 
 from conftest import CEBPB, DEMO2_SEEDS, ESRRB, FLEXIBLE_SEEDS, FOXA2, KLF1, PAIR_SEEDS, SINGLE_SEEDS, fast_config
 from helpers.cli import invoke
-from helpers.exact_sites import consensus_ppm, detect_exact_sites
+from helpers.exact_sites import consensus_ppm, site_arrangement_model
 from helpers.seeds import holds_on_most_seeds
 from neuronmotif.annotate import annotate
 from neuronmotif.datasets.demo import planted_database
@@ -204,26 +204,11 @@ class _AndModel:
     @classmethod
     def build(cls):
         torch = pytest.importorskip("torch")
-        from torch import nn
 
-        class AndModel(nn.Module):
-            input_length = 100
+        def head(found):
+            return torch.cat([found[:, :1] * 10, found[:, 1:]], dim=1)
 
-            def __init__(self):
-                super().__init__()
-                self.conv1 = nn.Conv1d(4, 2, 8)
-                self.conv2 = nn.Conv1d(2, 2, 8 + 3 + 1)
-                detect_exact_sites(self.conv1, [cls.A, cls.B])
-                with torch.no_grad():
-                    self.conv2.weight.zero_()
-                    self.conv2.weight[0, 0, 0] = self.conv2.weight[0, 1, 11] = self.conv2.weight[1, 0, 0] = 1.0
-                    self.conv2.bias[:] = torch.tensor([-1.5, -0.5])
-
-            def forward(self, x):
-                found = torch.relu(self.conv2(torch.relu(self.conv1(x)))).amax(dim=-1)
-                return torch.cat([found[:, :1] * 10, found[:, 1:]], dim=1)
-
-        return AndModel().eval()
+        return site_arrangement_model([cls.A, cls.B], [{0: 0, 1: 11}, {0: 0}], [-1.5, -0.5], head)
 
     @classmethod
     def second_look_case(cls):
