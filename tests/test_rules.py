@@ -313,6 +313,26 @@ def test_of_a_core_of_two_gaps_fresh_backgrounds_keep_one_unless_they_answer_bot
     assert (gap, alike) == (6, False), "the scan's peak stayed the gap although fresh backgrounds favour its neighbour"
 
 
+@pytest.mark.parametrize(("neighbour", "expected"), [(0.8, (3, 3)), (1.0, (3, 4))])
+def test_a_pair_read_at_its_gap_and_one_bp_off_is_hard_unless_the_model_answers_both_alike(neighbour, expected):
+    """An AND of two exact sites answered fully with B 3 bp after A and at ``neighbour`` of that 4 bp after:
+    at 80% the neighbour is in the scan's core (over 3/4 of the peak), and the fresh backgrounds settle the
+    pair as hard at 3 bp; answered alike, the range is both gaps."""
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.verdicts import Benches, measure_pair
+
+    pytest.importorskip("torch")
+    a, b = "GATTACAG", "CCGTTGCC"
+
+    def head(found):
+        return 10 * (found[:, :1] + neighbour * found[:, 1:])
+
+    model = site_arrangement_model([a, b], [{0: 0, 1: 11}, {0: 0, 1: 12}], [-1.5, -1.5], head)
+    verdict = measure_pair(Benches(DNAModel(model), RulesConfig(seed=0)), ("G1", consensus_ppm(a), "+"),
+                           ("G2", consensus_ppm(b), "+"), [(2, 0)])
+    assert verdict.ranges[0] == expected and verdict.peak_gap in expected, (verdict.ranges, verdict.peak_gap)
+
+
 def test_grammar_command_verifies_rules_with_the_model_and_drops_stale_ones(pair_runs, pair_models, tmp_path):
     import shutil
 
