@@ -62,6 +62,28 @@ def test_a_model_that_needs_three_motifs_gives_a_chain_with_each_pairs_hard_gap(
     assert len(verdict.curve["pairs"]) == 2
 
 
+@pytest.mark.parametrize(("neighbour", "expected"), [(0.8, (GAP_BC, GAP_BC)), (1.0, (GAP_BC, GAP_BC + 1))])
+def test_a_chain_pair_read_at_its_gap_and_one_bp_off_is_hard_unless_the_model_answers_both_alike(
+        neighbour, expected):
+    """An AND of three answered fully with C 5 bp after B and at ``neighbour`` of that 6 bp after: at 80% the
+    neighbour is in the scan's core (over 3/4 of the peak), and the fresh backgrounds settle the second pair as
+    hard at 5 bp, as for a pair; answered alike, its range is both gaps. The first pair stays hard at 3 bp."""
+    from neuronmotif.rules.chains import ChainHypothesis, measure_chain
+
+    pytest.importorskip("torch")
+    b_at, c_at = 8 + GAP_AB, 8 + GAP_AB + 8 + GAP_BC
+    taps = [{0: 0, 1: b_at, 2: c_at}, {0: 0, 1: b_at, 2: c_at + 1}]
+
+    def head(found):
+        return 10 * (found[:, :1] + neighbour * found[:, 1:])
+
+    model = DNAModel(site_arrangement_model([A, B, C], taps, [-2.5, -2.5], head))
+    hypothesis = ChainHypothesis(("G1", "+", "G2", "+", "G3", "+"), (GAP_AB, GAP_BC), 1000, frozenset({(2, 0)}))
+    verdict = measure_chain(Benches(model, RulesConfig(seed=0)), _network(), hypothesis, [(2, 0)])
+    assert verdict.chain_gaps == ((GAP_AB, GAP_AB), expected), verdict.chain_gaps
+    assert verdict.chain_peaks[1] in expected and verdict.cooperativity > 0.9
+
+
 def test_two_pairs_that_share_a_motif_and_add_up_are_not_a_chain():
     """ABC - AB - BC - AC + A + B + C is 0 when the output sums an A-B detector and a B-C detector: selection keeps
     the chain out with its reason, although all three together answer most."""

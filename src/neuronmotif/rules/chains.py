@@ -16,9 +16,11 @@ are measured by :mod:`~neuronmotif.rules.scanning`; chains of three here:
   places in the chain): what the three give beyond every pair of them. Pairs that merely add up (two rules
   that share a motif, three sites of a tandem) give 0, and so does a pair with a spacer motif it hardly
   needs (its outer pair AC answers without the middle one); a model that needs all three answers ABC alone.
-  Each pair's range is :func:`~neuronmotif.rules.verdicts.gap_span` of the chain interaction over its gaps,
-  the other gap at its peak; the test repeats the peak on fresh backgrounds and instances; cooperativity is
-  the mean chain interaction over the mean response together.
+  Each pair's range is :func:`~neuronmotif.rules.spacing.gap_span` of the chain interaction over its gaps,
+  the other gap at its peak. The test repeats the peak on fresh backgrounds and instances; a pair's core of
+  two gaps is settled there as a pair's is (:func:`~neuronmotif.rules.spacing.settle_two_gaps`: one gap, a
+  hard spacing, unless the other is not significantly lower). Cooperativity is the mean chain interaction
+  over the mean response together.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from .insertion import Bench, insert, oriented
 from .orientation import Chain, canonical
 from .rule import Rule
 from .scanning import read_neurons
-from .spacing import gap_span, one_sided_p
+from .spacing import gap_span, one_sided_p, settle_two_gaps
 from .verdicts import Benches, Verdict, driven_readouts, judge_column, rng_for
 
 #: bp either side of the held gap that a chain's scan covers, for each of its two pairs
@@ -200,6 +202,31 @@ def _window(held: int, narrower: int) -> list[int]:
     return list(range(max(held - CHAIN_WINDOW, -(narrower // 2)), max(held, -(narrower // 2)) + CHAIN_WINDOW + 1))
 
 
+def _settled(test: Bench, by_id: dict[str, NetworkMotif], chain: Chain, spans: list[tuple[int, int, int]],
+             judge: int, config: RulesConfig) -> tuple | None:
+    """Each pair's (low, high, peak) after a core of two gaps is read again on the fresh backgrounds
+    (:func:`~neuronmotif.rules.spacing.settle_two_gaps`, as for pairs), with the reads of the chain at the
+    settled peaks: (span 1, span 2, together (N, R), chain interaction (N, R)); None when it does not fit.
+
+    The chain is read on ``test`` at every combination of each pair's core (one or two gaps), on the same
+    backgrounds and instances; each pair's two gaps are compared at the other pair's peak."""
+    cores = [(peak, *([lo if peak == hi else hi] if hi - lo == 1 else [])) for lo, hi, peak in spans]
+    if (fresh := _placed(test, by_id, chain, (max(cores[0]), max(cores[1])), config, "chain test")) is None:
+        return None
+    grid = [(g1, g2) for g1 in cores[0] for g2 in cores[1]]
+    together, interaction = _chain_reads(test, *fresh, grid)
+    reads = {g: (together[i], interaction[i], None) for i, g in enumerate(grid)}
+    peaks, settled = [cores[0][0], cores[1][0]], list(spans)
+    for k, core in enumerate(cores):
+        if len(core) == 2:
+            at = [tuple(peaks[:k] + [g] + peaks[k + 1:]) for g in core]
+            gap, _, alike = settle_two_gaps((core[0], reads[at[0]]), (core[1], reads[at[1]]), judge)
+            settled[k] = settled[k] if alike else (gap, gap, gap)
+            peaks[k] = gap
+    final = reads[(peaks[0], peaks[1])]
+    return settled[0][:2] + (peaks[0],), settled[1][:2] + (peaks[1],), final[0], final[1]
+
+
 def _curve(bench: Bench, gaps: list[int], together: np.ndarray, interaction: np.ndarray, judge: int) -> dict:
     columns = sorted({judge, *bench.readouts.output_columns.tolist()})
     return {"gaps": gaps, "readouts": {bench.readouts.names[c]: {
@@ -253,12 +280,13 @@ def measure_chain(benches: Benches, by_id: dict[str, NetworkMotif], hypothesis: 
         score = together[:, :, judge]  # no chain: where the three answer most, for the verdict to say so
     best = grid[int(np.argmax(score.mean(axis=1)))]
     rows = [[grid.index((g1, best[1])) for g1 in first], [grid.index((best[0], g2)) for g2 in second]]
-    lo1, hi1, peak1 = gap_span(np.array(first), score[rows[0]], config.half_max)
-    lo2, hi2, peak2 = gap_span(np.array(second), score[rows[1]], config.half_max)
+    spans = [gap_span(np.array(first), score[rows[0]], config.half_max),
+             gap_span(np.array(second), score[rows[1]], config.half_max)]
     test = benches.get(neurons, config.n_test, "test")
-    if (fresh := _placed(test, by_id, hypothesis.chain, (peak1, peak2), config, "chain test")) is None:
+    settled = _settled(test, by_id, hypothesis.chain, spans, judge, config)
+    if settled is None:
         return None
-    both, chained = (x[0] for x in _chain_reads(test, *fresh, [(peak1, peak2)]))
+    (lo1, hi1, peak1), (lo2, hi2, peak2), both, chained = settled
     effect = float(both[:, judge].mean())
     coop = float(chained[:, judge].mean() / effect) if effect > 0 else 0.0
     curve = {"pairs": [_curve(bench, gaps, together[r], interaction[r], judge)
