@@ -722,6 +722,46 @@ def test_sites_of_two_different_factors_side_by_side_are_a_pair_though_their_kno
     assert not judged(("MEF2C", "MSC"), -1), "two motifs overlapping by 1 bp were read as a pair"
 
 
+def test_two_pieces_of_one_long_motif_at_their_place_in_it_are_one_site_not_a_pair():
+    """Demo2 seed 7 on an AMD EPYC host: a 31-bp CTCF-like motif was cut into an unnamed piece (columns 0-10)
+    and a piece named Zfp961 (10-18); the model, asked about the two at every gap, answered them side by side
+    at 0 bp, their own place in it, and the run reported that as a hard pair in its top 5. Pieces at their
+    place rebuild the long motif: one site, on either strand. The same pieces at another gap, or sites of two
+    named factors at their place (SOX2 a base before POU5F1, cut from one CRM segment), stay pairs."""
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from neuronmotif.motifs import Match, MotifDatabase
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.build import _make_rule
+    from neuronmotif.rules.hypotheses import Site, Units
+    from neuronmotif.rules.select import select_rules
+    from neuronmotif.rules.verdicts import Verdict
+
+    rng = np.random.default_rng(0)
+    ppms = {m: np.eye(4)[:, rng.integers(0, 4, size=w)] for m, w in (("G1", 10), ("G2", 8))}
+    motifs = {m: SimpleNamespace(representative=SimpleNamespace(width=p.shape[1], ppm=p)) for m, p in ppms.items()}
+    units = Units(composites={"G9": [Site("G1", "+", 0), Site("G2", "+", 10)]})
+
+    def reported(names: tuple[str, str], order: tuple[str, str], strands: tuple[str, str], peak: int) -> bool:
+        db = MotifDatabase("db", ["MA1", "MA2"], list(names), [ppms["G1"], ppms["G2"]])
+        matches = {id(motifs[m].representative): Match(m, 1, f"MA{k + 1}", names[k], 1e-6, 1e-4, 0, "+",
+                                                       ppms[m].shape[1], ppms[m].shape[1])
+                   for k, m in enumerate(ppms) if names[k]}
+        annotation = SimpleNamespace(best_match=lambda rep: matches.get(id(rep)))
+        verdict = Verdict(order, strands, "output 0", 0.2, 1e-12, (peak, peak), peak, 0.9, {"output 0": 0.2})
+        rule = _make_rule(verdict, annotation, motifs, {(5, 0)}, db)
+        rule.q_value = 1e-10
+        return bool(select_rules([rule], RulesConfig(), units, ppms, Counter())[0])
+
+    unnamed = ("", "Zfp961")
+    assert not reported(unnamed, ("G1", "G2"), ("+", "+"), 0), "the long motif's pieces at their place were a pair"
+    assert not reported(unnamed, ("G2", "G1"), ("-", "-"), 0), "its reverse complement was a pair"
+    assert reported(unnamed, ("G1", "G2"), ("+", "+"), 12), "the pieces 12 bp apart were read as the long motif"
+    assert reported(unnamed, ("G1", "G2"), ("+", "-"), 0), "the pieces on other strands were read as it"
+    assert reported(("SOX2", "POU5F1"), ("G1", "G2"), ("+", "+"), 0), "two factors' sites were read as one"
+
+
 def test_a_motif_or_its_own_homotypic_pair_is_the_rule_as_the_pair_needs_both_copies_or_not():
     """Two sites of one motif that merely add up answer twice one site. On seed 1 of basset-A the planted
     lone CEBPB (5.7 alone) was hidden behind its own head-to-head pair (12.2, of which 3.3 needs both

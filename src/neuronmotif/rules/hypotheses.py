@@ -110,6 +110,20 @@ class Units:
             return self.parts(self.folded[motif].split()[-1])
         return [motif]
 
+    def in_place(self, first: tuple[str, str], second: tuple[str, str], gap: int,
+                 widths: dict[str, int]) -> str | None:
+        """The composite motif that holds ``first`` then ``second`` ((unit, strand) each) as adjacent sites
+        ``gap`` bp apart, read forward or as its reverse complement: the pair inserted so rebuilds it (None
+        when no composite does). ``widths``: unit -> width (bp)."""
+        for name, sites in self.composites.items():
+            for x, y in zip(sites, sites[1:], strict=False):
+                forward = (x.motif, x.strand), (y.motif, y.strand)
+                reverse = (y.motif, opposite(y.strand)), (x.motif, opposite(x.strand))
+                if ((first, second) in (forward, reverse) and x.motif in widths
+                        and y.start - x.start - widths[x.motif] == gap):
+                    return name
+        return None
+
     def alike(self, a: str, b: str) -> bool:
         """Whether two units are the same or similar motifs."""
         return a == b or b in self.similar.get(a, set())
