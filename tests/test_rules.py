@@ -726,8 +726,9 @@ def test_two_pieces_of_one_long_motif_at_their_place_in_it_are_one_site_not_a_pa
     """Demo2 seed 7 on an AMD EPYC host: a 31-bp CTCF-like motif was cut into an unnamed piece (columns 0-10)
     and a piece named Zfp961 (10-18); the model, asked about the two at every gap, answered them side by side
     at 0 bp, their own place in it, and the run reported that as a hard pair in its top 5. Pieces at their
-    place rebuild the long motif: one site, on either strand. The same pieces at another gap, or sites of two
-    named factors at their place (SOX2 a base before POU5F1, cut from one CRM segment), stay pairs."""
+    place rebuild the long motif: one site, on either strand. The same pieces at another gap, sites of two
+    named factors at their place (SOX2 a base before POU5F1, cut from one CRM segment), or two units found in a
+    long motif rather than cut out of it (a segment spanning a pair the model learned), stay pairs."""
     from collections import Counter
     from types import SimpleNamespace
 
@@ -741,7 +742,7 @@ def test_two_pieces_of_one_long_motif_at_their_place_in_it_are_one_site_not_a_pa
     rng = np.random.default_rng(0)
     ppms = {m: np.eye(4)[:, rng.integers(0, 4, size=w)] for m, w in (("G1", 10), ("G2", 8))}
     motifs = {m: SimpleNamespace(representative=SimpleNamespace(width=p.shape[1], ppm=p)) for m, p in ppms.items()}
-    units = Units(composites={"G9": [Site("G1", "+", 0), Site("G2", "+", 10)]})
+    units = Units(composites={"G9": [Site("G1", "+", 0), Site("G2", "+", 10)]}, cut={"G9"})
 
     def reported(names: tuple[str, str], order: tuple[str, str], strands: tuple[str, str], peak: int) -> bool:
         db = MotifDatabase("db", ["MA1", "MA2"], list(names), [ppms["G1"], ppms["G2"]])
@@ -760,6 +761,8 @@ def test_two_pieces_of_one_long_motif_at_their_place_in_it_are_one_site_not_a_pa
     assert reported(unnamed, ("G1", "G2"), ("+", "+"), 12), "the pieces 12 bp apart were read as the long motif"
     assert reported(unnamed, ("G1", "G2"), ("+", "-"), 0), "the pieces on other strands were read as it"
     assert reported(("SOX2", "POU5F1"), ("G1", "G2"), ("+", "+"), 0), "two factors' sites were read as one"
+    units.cut.clear()  # G9 found to hold G1 and G2 (a CRM segment spanning a pair), not cut into them
+    assert reported(unnamed, ("G1", "G2"), ("+", "+"), 0), "a pair a CRM segment spans was read as one site"
 
 
 def test_a_motif_or_its_own_homotypic_pair_is_the_rule_as_the_pair_needs_both_copies_or_not():

@@ -85,6 +85,9 @@ class Units:
     composites : dict of str -> list of Site
         Motifs that hold two or more units side by side (a CRM segment spanning several sites),
         with the units in order.
+    cut : set of str
+        The composites whose units are pieces cut out of them (:func:`~neuronmotif.rules.sites.cut_known_sites`),
+        not units found in them.
     folded : dict of str -> str
         Motif -> the unit it is folded into, with the reason ('fragment of G3', 'longer copy of G2').
     similar : dict of str -> set of str
@@ -97,6 +100,7 @@ class Units:
     """
 
     composites: dict[str, list[Site]] = field(default_factory=dict)
+    cut: set[str] = field(default_factory=set)
     folded: dict[str, str] = field(default_factory=dict)
     similar: dict[str, set[str]] = field(default_factory=dict)
     palindromic: set[str] = field(default_factory=set)
@@ -112,10 +116,13 @@ class Units:
 
     def in_place(self, first: tuple[str, str], second: tuple[str, str], gap: int,
                  widths: dict[str, int]) -> str | None:
-        """The composite motif that holds ``first`` then ``second`` ((unit, strand) each) as adjacent sites
-        ``gap`` bp apart, read forward or as its reverse complement: the pair inserted so rebuilds it (None
-        when no composite does). ``widths``: unit -> width (bp)."""
-        for name, sites in self.composites.items():
+        """The :attr:`cut` composite motif whose pieces ``first`` then ``second`` ((unit, strand) each) are,
+        adjacent and ``gap`` bp apart, read forward or as its reverse complement: the pair inserted so rebuilds
+        it (None when no cut composite does). ``widths``: unit -> width (bp). A composite whose units were
+        found in it (a CRM segment spanning a pair the model learned) is left out: its units at their gap
+        there may be that pair."""
+        for name in sorted(self.cut):
+            sites = self.composites[name]
             for x, y in zip(sites, sites[1:], strict=False):
                 forward = (x.motif, x.strand), (y.motif, y.strand)
                 reverse = (y.motif, opposite(y.strand)), (x.motif, opposite(x.strand))
@@ -185,6 +192,7 @@ def decompose(annotation: Annotation, cuts: dict[str, list[Site]] | None = None,
     for motif in sorted(annotation.network, key=lambda g: (g.representative.width, int(g.name[1:]))):
         if cuts and motif.name in cuts:
             out.composites[motif.name] = cuts[motif.name]
+            out.cut.add(motif.name)
             continue
         ppm = motif.representative.ppm
         if motif.representative.width >= MIN_UNIT_WIDTH:

@@ -334,8 +334,8 @@ def _insignificant(rule: Rule) -> str:
 
 
 def _rebuilt(pair: Rule, units: Units, ppms: dict[str, np.ndarray]) -> str | None:
-    """The composite motif (:attr:`~neuronmotif.rules.hypotheses.Units.composites`) a pair rebuilds at its
-    peak: its two motifs as adjacent sites of it, in its order and strands (or its reverse complement), at
+    """The long motif cut into pieces (:attr:`~neuronmotif.rules.hypotheses.Units.cut`) a pair rebuilds at
+    its peak: its two motifs as adjacent pieces of it, in its order and strands (or its reverse complement), at
     the gap between them there; None when the pair's motifs are two factors' sites side by side
     (:attr:`~neuronmotif.rules.rule.Rule.distinct_sites` or whole sites: SOX2 a base before POU5F1, cut
     from one CRM segment, is a pair) or rebuild none. Demo2 seed 7 on an AMD EPYC host: a 31-bp CTCF-like
