@@ -115,10 +115,10 @@ class Units:
         return [motif]
 
     def in_place(self, first: tuple[str, str], second: tuple[str, str], gap: int,
-                 widths: dict[str, int]) -> str | None:
+                 ppms: dict[str, np.ndarray]) -> str | None:
         """The :attr:`cut` composite motif whose pieces ``first`` then ``second`` ((unit, strand) each) are,
         adjacent and ``gap`` bp apart, read forward or as its reverse complement: the pair inserted so rebuilds
-        it (None when no cut composite does). ``widths``: unit -> width (bp). A composite whose units were
+        it (None when no cut composite does). ``ppms``: unit -> (4, w) PPM. A composite whose units were
         found in it (a CRM segment spanning a pair the model learned) is left out: its units at their gap
         there may be that pair."""
         for name in sorted(self.cut):
@@ -126,8 +126,8 @@ class Units:
             for x, y in zip(sites, sites[1:], strict=False):
                 forward = (x.motif, x.strand), (y.motif, y.strand)
                 reverse = (y.motif, opposite(y.strand)), (x.motif, opposite(x.strand))
-                if ((first, second) in (forward, reverse) and x.motif in widths
-                        and y.start - x.start - widths[x.motif] == gap):
+                if ((first, second) in (forward, reverse) and x.motif in ppms
+                        and y.start - x.start - ppms[x.motif].shape[1] == gap):
                     return name
         return None
 

@@ -61,6 +61,12 @@ class Rule:
     known_chain: list[tuple[int, int] | None] = field(default_factory=list)
 
     @property
+    def separate_sites(self) -> bool:
+        """Whether the motifs are sites of their own side by side (:attr:`whole_sites` or
+        :attr:`distinct_sites`), not pieces of one site, however their known matrices overlap."""
+        return self.whole_sites or self.distinct_sites
+
+    @property
     def rule_id(self) -> str:
         return f"R{self.rank}" if self.rank else ""
 

@@ -77,7 +77,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
         v = rule.verdict
         if rule.q_value >= config.q_max or v.effect <= 0:
             rule.reason = _insignificant(rule)
-        elif rule.core_gap < 0 and not (rule.whole_sites or rule.distinct_sites):
+        elif rule.core_gap < 0 and not rule.separate_sites:
             rule.reason = f"the two motifs overlap by {-rule.core_gap} bp at the peak: one hybrid site, not a pair"
         elif (whole := _rebuilt(rule, units, ppms)) is not None:
             rule.reason = f"the two motifs at their place in {whole}: one site read in pieces, not a pair"
@@ -90,7 +90,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
                            f"{effect_on(single, v.readout):.2f}): the partner only makes up for a weaker placement")
         elif not needs_both(rule, single, interaction_bar(rule, units, config)):
             rule.reason = mostly_one_motif(rule, single, units, config)
-    hybrids = [r for r in pairs if is_hybrid(r, config) and not (r.whole_sites or r.distinct_sites)]
+    hybrids = [r for r in pairs if is_hybrid(r, config) and not r.separate_sites]
     for rule in pairs:
         if not rule.reason and (site := _one_site_instead(rule, hybrids)) is not None:
             rule.reason = (f"the model answers the same motifs overlapping as one site ({site.label}) nearly "
@@ -98,7 +98,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
     for rule in (r for r in candidates if len(r.verdict.motifs) == 3):
         if rule.q_value >= config.q_max or rule.verdict.effect <= 0:
             rule.reason = _insignificant(rule)
-        elif rule.core_gap < 0 and not rule.distinct_sites:
+        elif rule.core_gap < 0 and not rule.separate_sites:
             rule.reason = (f"two adjacent motifs overlap by {-rule.core_gap} bp at the peak: pieces of one site, "
                            "not a chain of three")
         elif (rule.verdict.cooperativity or 0) < config.min_cooperativity:
@@ -337,14 +337,13 @@ def _rebuilt(pair: Rule, units: Units, ppms: dict[str, np.ndarray]) -> str | Non
     """The long motif cut into pieces (:attr:`~neuronmotif.rules.hypotheses.Units.cut`) a pair rebuilds at
     its peak: its two motifs as adjacent pieces of it, in its order and strands (or its reverse complement), at
     the gap between them there; None when the pair's motifs are two factors' sites side by side
-    (:attr:`~neuronmotif.rules.rule.Rule.distinct_sites` or whole sites: SOX2 a base before POU5F1, cut
-    from one CRM segment, is a pair) or rebuild none. Demo2 seed 7 on an AMD EPYC host: a 31-bp CTCF-like
+    (:attr:`~neuronmotif.rules.rule.Rule.separate_sites`: SOX2 a base before POU5F1, cut from one CRM
+    segment, is a pair) or rebuild none. Demo2 seed 7 on an AMD EPYC host: a 31-bp CTCF-like
     motif cut into an unnamed piece and a Zfp961 piece, reported as a hard pair at 0 bp, its own columns."""
     v = pair.verdict
-    if pair.whole_sites or pair.distinct_sites or v.peak_gap is None:
+    if pair.separate_sites or v.peak_gap is None:
         return None
-    widths = {m: ppm.shape[1] for m, ppm in ppms.items()}
-    return units.in_place((v.motifs[0], v.strands[0]), (v.motifs[1], v.strands[1]), v.peak_gap, widths)
+    return units.in_place((v.motifs[0], v.strands[0]), (v.motifs[1], v.strands[1]), v.peak_gap, ppms)
 
 
 def _one_site_instead(pair: Rule, hybrids: list[Rule]) -> Rule | None:
