@@ -1243,3 +1243,42 @@ def test_an_inverted_pair_of_one_motif_joining_a_pairs_two_strands_is_that_pair_
     flipped = Units(similar=like, flipped={frozenset(("G1", "G3"))})
     assert rules_of("output 2", 5.24, ("G3", "G1"), ("+", "+"), flipped)[0] == ["SP1(-) -[9-13 bp]- NFYA(-)"]
     assert "SP1(-) -[10-14 bp]- SP1(+)" in rules_of("output 2", 5.24, ("G3", "G1"), ("+", "+"), Units(similar=like))[0]
+
+
+def test_of_two_readings_of_one_fox_pair_the_one_the_network_holds_stands_for_both():
+    """A flexible FOX tandem read two ways (one-thread models of the flexible pair): through the FOX motif
+    seven neurons hold, twice (2-6 bp), and through a 12-bp variant one neuron holds (FOXE1-named, read hard
+    at 2 bp, its flanks adding response at that gap). Answered at 82% of the variant's effect, the network's
+    own reading is the rule; the variant's reading is its repeat. Held by as few neurons, the stronger
+    reading stays. Names of two similar motifs (FOXE1 beside FOXA1) count as one factor: they do not make
+    the variant's reading the better named one, to stand for a stronger reading of two FOXA1."""
+    from collections import Counter
+
+    from neuronmotif.rules import RulesConfig
+    from neuronmotif.rules.hypotheses import Units
+    from neuronmotif.rules.rule import Rule
+    from neuronmotif.rules.select import select_rules
+    from neuronmotif.rules.verdicts import Verdict
+
+    def reading(first, names, effect, gaps, holders):
+        verdict = Verdict((first, "G1"), ("+", "+"), "output 0", effect, 1e-12, gaps, gaps[0], 0.6,
+                          {"output 0": effect})
+        return Rule(verdict, names, gaps, 1e-10, holders, f"{names[0]}(+) -[{gaps[0]}-{gaps[1]} bp]- {names[1]}(+)",
+                    core_gap=gaps[0])
+
+    fox = jaspar_motif(FOXA2)[1]
+    ppms = {"G1": fox[:, 2:10], "G14": fox}
+    units = Units(similar={"G1": {"G14"}, "G14": {"G1"}})
+    seven = [(3, n) for n in range(7)]
+    variant = reading("G14", ("FOXE1", "FOXA1"), 10.0, (2, 2), [(3, 6)])
+    network = reading("G1", ("FOXA1", "FOXA1"), 8.2, (2, 6), seven)
+    rules, rejected = select_rules([variant, network], RulesConfig(), units, ppms, Counter())
+    assert [r.label for r in rules] == [network.label]
+    assert rejected[0].reason.startswith(f"repeats R1 ({network.label})")
+    few = reading("G1", ("FOXA1", "FOXA1"), 8.2, (2, 6), [(3, 1)])
+    rules, _ = select_rules([replace(variant, rank=0, reason=""), few], RulesConfig(), units, ppms, Counter())
+    assert [r.label for r in rules] == [variant.label]
+    stronger = reading("G1", ("FOXA1", "FOXA1"), 10.0, (2, 6), [(3, 1)])
+    weaker_variant = replace(variant, verdict=replace(variant.verdict, effect=9.0), rank=0, reason="")
+    rules, _ = select_rules([weaker_variant, stronger], RulesConfig(), units, ppms, Counter())
+    assert [r.label for r in rules] == [stronger.label]

@@ -126,15 +126,15 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
             rule.reason = (f"the CRMs hold it in {100 * _share(rule, support):.0f}% of their pairs of its motifs; "
                            f"the model answers {held.label}, which they hold, nearly alike")
         elif (twin := _repeats(rule, rules + displaced, units)) is not None:
-            twin, rule = _better_named_first(twin, rule, rules, displaced, rejected, covers=True)
+            twin, rule = _stand_in_first(twin, rule, rules, displaced, rejected, covers=True, units=units)
             rule.reason = f"repeats {twin.cited()} with the same or similar motifs"
             rule.shown_by = twin
         elif (outer := _part_of(rule, rules + displaced, ppms, units)) is not None:
-            stand, shown = _better_named_first(outer, rule, rules, displaced, rejected,
-                                               covers=_covers(rule, outer, ppms))
+            stand, shown = _stand_in_first(outer, rule, rules, displaced, rejected,
+                                           covers=_covers(rule, outer, ppms), units=units)
             shown.reason = (f"a weaker part or variant of {stand.cited()}" if stand is outer else
-                            f"shown by {stand.cited()}, a part or variant of this rule that names more known motifs, "
-                            f"with {stand.verdict.effect / shown.verdict.effect:.0%} of this rule's effect")
+                            f"shown by {stand.cited()}, a part or variant of this rule read through better known "
+                            f"motifs, with {stand.verdict.effect / shown.verdict.effect:.0%} of this rule's effect")
             shown.shown_by, rule = stand, shown
         elif (outer := _longer_reading(rule, rules, ppms)) is not None:
             rule.reason = (f"an unnamed {ppms[rule.verdict.motifs[0]].shape[1]}-bp stretch around the motif of "
@@ -154,25 +154,42 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
     return rules, rejected
 
 
-#: a repeat or part with more named motifs than the stronger rule it repeats or lies in stands for both when
-#: its effect is at least this share of the stronger one's (the same grammar, read through better known motifs)
+#: a repeat or part better read (:func:`_better_read`) than the stronger rule it repeats or lies in stands for
+#: both when its effect is at least this share of the stronger one's (the same grammar, read through better
+#: known motifs)
 REPEAT_SHARE = 0.8
 
 
-def _named(rule: Rule) -> int:
-    """Distinct known motifs a rule names: two copies of one half site name no more than the whole site."""
-    return len({name for name in rule.names if name})
+def _named(rule: Rule, units: Units) -> int:
+    """Distinct known motifs a rule names: two copies of one half site name no more than the whole site, and
+    two similar motifs (:meth:`Units.alike`) named for two factors of one family (FOXE1 and FOXA1 for two FOX
+    sites) no more than one of them."""
+    named = [(motif, name) for motif, name in zip(rule.verdict.motifs, rule.names, strict=True) if name]
+    distinct: list[tuple[str, str]] = []
+    for motif, name in named:
+        if not any(name == seen or units.alike(motif, other) for other, seen in distinct):
+            distinct.append((motif, name))
+    return len(distinct)
 
 
-def _better_named_first(ranked: Rule, weaker: Rule, rules: list[Rule], displaced: list[Rule],
-                        rejected: list[Rule], covers: bool) -> tuple[Rule, Rule]:
+def _better_read(rule: Rule, other: Rule, units: Units) -> bool:
+    """Whether ``rule`` reads the grammar of ``other`` through better known motifs: it names more distinct
+    known motifs (:func:`_named`), or as many and more neurons' syntax trees hold it (the network's own
+    reading: two FOX sites through the FOX motif that seven neurons hold, not through a 12-bp variant of it
+    that one neuron holds, whose flanks add response at one gap and make a flexible pair read hard)."""
+    mine, theirs = _named(rule, units), _named(other, units)
+    return mine > theirs or (mine == theirs and len(rule.holders) > len(other.holders))
+
+
+def _stand_in_first(ranked: Rule, weaker: Rule, rules: list[Rule], displaced: list[Rule],
+                        rejected: list[Rule], covers: bool, units: Units) -> tuple[Rule, Rule]:
     """(the rule that stands for both, the one it shows): ``weaker`` repeats or lies in ``ranked``; it takes
-    that rule's rank when it names more distinct known motifs, has :data:`REPEAT_SHARE` of its effect and
+    that rule's rank when it is :func:`_better_read`, has :data:`REPEAT_SHARE` of its effect and
     ``covers`` it (its arrangement spans most of the ranked one's: a named whole CTCF for an unnamed pair of
     its pieces at 88% of their effect, never one named partner for a two-motif spacing rule, nor a pair of
     one named half site for the named whole palindromic site). Reasons that
     cited the displaced rule are rewritten to name its stand-in."""
-    if (not ranked.rank or not covers or _named(weaker) <= _named(ranked)
+    if (not ranked.rank or not covers or not _better_read(weaker, ranked, units)
             or weaker.verdict.effect < REPEAT_SHARE * ranked.verdict.effect):
         return ranked, weaker
     before = ranked.cited()
