@@ -174,11 +174,13 @@ def _named(rule: Rule, units: Units) -> int:
 
 def _better_read(rule: Rule, other: Rule, units: Units) -> bool:
     """Whether ``rule`` reads the grammar of ``other`` through better known motifs: it names more distinct
-    known motifs (:func:`_named`), or as many and more neurons' syntax trees hold it (the network's own
-    reading: two FOX sites through the FOX motif that seven neurons hold, not through a 12-bp variant of it
-    that one neuron holds, whose flanks add response at one gap and make a flexible pair read hard)."""
+    known motifs (:func:`_named`), or as many, as many motifs, and more neurons' syntax trees hold it (the
+    network's own reading: two FOX sites through the FOX motif that seven neurons hold, not through a 12-bp
+    variant of it that one neuron holds, whose flanks add response at one gap and make a flexible pair read
+    hard; a pair is never better read than a single site for the neurons that hold it)."""
     mine, theirs = _named(rule, units), _named(other, units)
-    return mine > theirs or (mine == theirs and len(rule.holders) > len(other.holders))
+    same_shape = len(rule.verdict.motifs) == len(other.verdict.motifs)
+    return mine > theirs or (mine == theirs and same_shape and len(rule.holders) > len(other.holders))
 
 
 def _stand_in_first(ranked: Rule, weaker: Rule, rules: list[Rule], displaced: list[Rule],
