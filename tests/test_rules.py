@@ -1249,11 +1249,12 @@ def test_an_inverted_pair_of_one_motif_joining_a_pairs_two_strands_is_that_pair_
 
 def test_of_two_readings_of_one_fox_pair_the_one_the_network_holds_stands_for_both():
     """A flexible FOX tandem read two ways (one-thread models of the flexible pair): through the FOX motif
-    seven neurons hold, twice (2-6 bp), and through a 12-bp variant one neuron holds (FOXE1-named, read hard
-    at 2 bp, its flanks adding response at that gap). Answered at 82% of the variant's effect, the network's
-    own reading is the rule; the variant's reading is its repeat. Held by as few neurons, the stronger
-    reading stays. Names of two similar motifs (FOXE1 beside FOXA1) count as one factor: they do not make
-    the variant's reading the better named one, to stand for a stronger reading of two FOXA1."""
+    fifteen neurons hold, twice (2-6 bp), and through a 12-bp variant one neuron holds, then that motif
+    (FOXE1-named, read hard at 2 bp, its flanks adding response at that gap). Answered at 82% of the variant's
+    effect, the network's own reading is the rule; the variant's reading is its repeat. At 75% the stronger
+    reading stays, and so it does when the FOX motif is held as narrowly as the variant. Names of two similar
+    motifs (FOXE1 beside FOXA1) count as one factor: they do not make the variant's reading the better named
+    one, to stand for a stronger reading of two FOXA1."""
     from collections import Counter
 
     from neuronmotif.rules import RulesConfig
@@ -1262,28 +1263,33 @@ def test_of_two_readings_of_one_fox_pair_the_one_the_network_holds_stands_for_bo
     from neuronmotif.rules.select import select_rules
     from neuronmotif.rules.verdicts import Verdict
 
-    def reading(first, names, effect, gaps, holders):
+    def reading(first, names, effect, gaps):
         verdict = Verdict((first, "G1"), ("+", "+"), "output 0", effect, 1e-12, gaps, gaps[0], 0.6,
                           {"output 0": effect})
-        return Rule(verdict, names, gaps, 1e-10, holders, f"{names[0]}(+) -[{gaps[0]}-{gaps[1]} bp]- {names[1]}(+)",
+        return Rule(verdict, names, gaps, 1e-10, [(3, 6)], f"{names[0]}(+) -[{gaps[0]}-{gaps[1]} bp]- {names[1]}(+)",
                     core_gap=gaps[0])
+
+    def ranked(*candidates, held_by):
+        units = Units(similar={"G1": {"G14"}, "G14": {"G1"}}, held_by=held_by)
+        return select_rules(list(candidates), RulesConfig(), units, ppms, Counter())
 
     fox = jaspar_motif(FOXA2)[1]
     ppms = {"G1": fox[:, 2:10], "G14": fox}
-    units = Units(similar={"G1": {"G14"}, "G14": {"G1"}})
-    seven = [(3, n) for n in range(7)]
-    variant = reading("G14", ("FOXE1", "FOXA1"), 10.0, (2, 2), [(3, 6)])
-    network = reading("G1", ("FOXA1", "FOXA1"), 8.2, (2, 6), seven)
-    rules, rejected = select_rules([variant, network], RulesConfig(), units, ppms, Counter())
+    network_held = {"G1": 15, "G14": 1}
+    variant = reading("G14", ("FOXE1", "FOXA1"), 10.0, (2, 2))
+    network = reading("G1", ("FOXA1", "FOXA1"), 8.2, (2, 6))
+    rules, rejected = ranked(variant, network, held_by=network_held)
     assert [r.label for r in rules] == [network.label]
     assert rejected[0].reason.startswith(f"repeats R1 ({network.label})")
-    few = reading("G1", ("FOXA1", "FOXA1"), 8.2, (2, 6), [(3, 1)])
-    rules, _ = select_rules([replace(variant, rank=0, reason=""), few], RulesConfig(), units, ppms, Counter())
+    rules, _ = ranked(reading("G14", ("FOXE1", "FOXA1"), 10.0, (2, 2)), reading("G1", ("FOXA1", "FOXA1"), 7.5, (2, 6)),
+                      held_by=network_held)
     assert [r.label for r in rules] == [variant.label]
-    stronger = reading("G1", ("FOXA1", "FOXA1"), 10.0, (2, 6), [(3, 1)])
-    weaker_variant = replace(variant, verdict=replace(variant.verdict, effect=9.0), rank=0, reason="")
-    rules, _ = select_rules([weaker_variant, stronger], RulesConfig(), units, ppms, Counter())
-    assert [r.label for r in rules] == [stronger.label]
+    rules, _ = ranked(reading("G14", ("FOXE1", "FOXA1"), 10.0, (2, 2)), reading("G1", ("FOXA1", "FOXA1"), 8.2, (2, 6)),
+                      held_by={"G1": 1, "G14": 1})
+    assert [r.label for r in rules] == [variant.label]
+    rules, _ = ranked(reading("G14", ("FOXE1", "FOXA1"), 9.0, (2, 2)), reading("G1", ("FOXA1", "FOXA1"), 10.0, (2, 6)),
+                      held_by={"G1": 1, "G14": 1})
+    assert [r.label for r in rules] == [network.label]
 
 
 def test_a_pair_more_neurons_hold_does_not_stand_for_the_whole_site_it_lies_in():

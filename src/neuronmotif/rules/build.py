@@ -27,7 +27,7 @@
    rise of the judging readout, a model output when the head runs). Minor rules (under ``min_share`` of
    the strongest rule on the same readout), repeats (the same or similar units in the same order as a
    stronger rule) and weaker parts of a stronger rule's arrangement go to the unverified list with the
-   reason (a better-named repeat or part with 80% of the effect, spanning the stronger rule, takes its
+   reason (a better-read repeat or part with 80% of the effect, spanning the stronger rule, takes its
    place instead);
 7. when the model's outputs are read, a verified motif stays in the default view (``motifs.tsv``) when a
    reported rule holds it or, inserted alone, it moves a model output by at least ``min_share`` of the

@@ -92,6 +92,8 @@ class Units:
         Motif -> the unit it is folded into, with the reason ('fragment of G3', 'longer copy of G2').
     similar : dict of str -> set of str
         Unit -> the other units TOMTOM aligns it to.
+    held_by : dict of str -> int
+        Network motif -> how many neurons' dictionaries hold it (the network's own motifs are held widely).
     palindromic : set of str
         Units that read alike on both strands (:func:`~neuronmotif.motifs.similarity.palindromic`).
     flipped : set of frozenset of str
@@ -103,6 +105,7 @@ class Units:
     cut: set[str] = field(default_factory=set)
     folded: dict[str, str] = field(default_factory=dict)
     similar: dict[str, set[str]] = field(default_factory=dict)
+    held_by: dict[str, int] = field(default_factory=dict)
     palindromic: set[str] = field(default_factory=set)
     flipped: set[frozenset[str]] = field(default_factory=set)
 
@@ -187,7 +190,7 @@ def decompose(annotation: Annotation, cuts: dict[str, list[Site]] | None = None,
     """
     names = {g.name: _name(annotation, g) for g in annotation.network}
     by_name = {g.name: g for g in annotation.network}
-    out = Units()
+    out = Units(held_by={g.name: len(holders(g)) for g in annotation.network})
     units: list[NetworkMotif] = []
     for motif in sorted(annotation.network, key=lambda g: (g.representative.width, int(g.name[1:]))):
         if cuts and motif.name in cuts:

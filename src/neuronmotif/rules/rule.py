@@ -42,7 +42,7 @@ class Rule:
         Chains of three motifs: ``known_gap`` of each adjacent pair, (min, max) or None where a motif of it
         is unnamed; empty for a pair or a single motif.
     shown_by : Rule or None
-        The rule that stands for this one (a repeat, part or variant of it, or a better-named one that took
+        The rule that stands for this one (a repeat, part or variant of it, or a better-read one that took
         its place); :meth:`reported_stand_in` follows the chain to a reported rule.
     """
 

@@ -8,8 +8,8 @@ arrangement, another orientation of a palindromic motif's pair, an inverted pair
 heterotypic pair's two strands, too weak (under ``min_effect_sd`` of its output's spread over backgrounds),
 minor (under ``min_share`` of the strongest rule on the same output), an arrangement the CRMs hardly hold when
 the model answers one they hold nearly alike, a repeat with similar motifs, a weaker part or variant of a
-stronger rule, or (pairs) one site read two ways. A better-named repeat or part can take a stronger rule's
-place.
+stronger rule, or (pairs) one site read two ways. A better-read repeat or part (better named, or through motifs
+more neurons hold) can take a stronger rule's place.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
     kept = strand_chimeras(kept, rejected, units)
     kept.sort(key=lambda r: (-r.verdict.effect, r.label))
     rules: list[Rule] = []
-    displaced: list[Rule] = []  # ranked rules a better-named repeat or part took the place of
+    displaced: list[Rule] = []  # ranked rules a better-read repeat or part took the place of
     for rule in kept:
         if rule.verdict.effect < config.min_effect_sd * spread.get(rule.verdict.readout, 0.0):
             rule.reason = _too_weak(rule, spread[rule.verdict.readout], config.min_effect_sd)
@@ -174,17 +174,26 @@ def _named(rule: Rule, units: Units) -> int:
 
 def _better_read(rule: Rule, other: Rule, units: Units) -> bool:
     """Whether ``rule`` reads the grammar of ``other`` through better known motifs: it names more distinct
-    known motifs (:func:`_named`), or as many, as many motifs, and more neurons' syntax trees hold it (the
-    network's own reading: two FOX sites through the FOX motif that seven neurons hold, not through a 12-bp
-    variant of it that one neuron holds, whose flanks add response at one gap and make a flexible pair read
-    hard; a pair is never better read than a single site for the neurons that hold it)."""
+    known motifs (:func:`_named`), or as many with as many motifs, and its least held motif is held by more
+    neurons' dictionaries (:func:`_least_held`) than ``other``'s: the network's own reading, two FOX sites
+    through the FOX motif fifteen neurons hold, not through a 12-bp variant of it that one neuron holds, whose
+    flanks add response at one gap and make a flexible pair read hard. By neurons, a pair never stands for a
+    single site (they count different things)."""
     mine, theirs = _named(rule, units), _named(other, units)
-    same_shape = len(rule.verdict.motifs) == len(other.verdict.motifs)
-    return mine > theirs or (mine == theirs and same_shape and len(rule.holders) > len(other.holders))
+    if mine != theirs or len(rule.verdict.motifs) != len(other.verdict.motifs):
+        return mine > theirs
+    held, other_held = _least_held(rule, units), _least_held(other, units)
+    return held is not None and other_held is not None and held > other_held
+
+
+def _least_held(rule: Rule, units: Units) -> int | None:
+    """Neurons holding the rule's least held motif (None when one is not a network motif: an assembled site)."""
+    counts = [units.held_by.get(motif) for motif in rule.verdict.motifs]
+    return None if None in counts else min(counts)
 
 
 def _stand_in_first(ranked: Rule, weaker: Rule, rules: list[Rule], displaced: list[Rule],
-                        rejected: list[Rule], covers: bool, units: Units) -> tuple[Rule, Rule]:
+                    rejected: list[Rule], covers: bool, units: Units) -> tuple[Rule, Rule]:
     """(the rule that stands for both, the one it shows): ``weaker`` repeats or lies in ``ranked``; it takes
     that rule's rank when it is :func:`_better_read`, has :data:`REPEAT_SHARE` of its effect and
     ``covers`` it (its arrangement spans most of the ranked one's: a named whole CTCF for an unnamed pair of
