@@ -42,6 +42,7 @@ from .orientation import (
     strand_chimeras,
     two_strands,
 )
+from .readings import better_read
 from .rule import Rule
 from .verdicts import Verdict
 
@@ -154,53 +155,21 @@ def select_rules(candidates: list[Rule], config: RulesConfig, units: Units, ppms
     return rules, rejected
 
 
-#: a repeat or part better read (:func:`_better_read`) than the stronger rule it repeats or lies in stands for
-#: both when its effect is at least this share of the stronger one's (the same grammar, read through better
-#: known motifs)
+#: a repeat or part better read (:func:`~neuronmotif.rules.readings.better_read`) than the stronger rule it
+#: repeats or lies in stands for both when its effect is at least this share of the stronger one's (the same
+#: grammar, read through better known motifs)
 REPEAT_SHARE = 0.8
-
-
-def _named(rule: Rule, units: Units) -> int:
-    """Distinct known motifs a rule names: two copies of one half site name no more than the whole site, and
-    two similar motifs (:meth:`Units.alike`) named for two factors of one family (FOXE1 and FOXA1 for two FOX
-    sites) no more than one of them."""
-    named = [(motif, name) for motif, name in zip(rule.verdict.motifs, rule.names, strict=True) if name]
-    distinct: list[tuple[str, str]] = []
-    for motif, name in named:
-        if not any(name == seen or units.alike(motif, other) for other, seen in distinct):
-            distinct.append((motif, name))
-    return len(distinct)
-
-
-def _better_read(rule: Rule, other: Rule, units: Units) -> bool:
-    """Whether ``rule`` reads the grammar of ``other`` through better known motifs: it names more distinct
-    known motifs (:func:`_named`), or as many with as many motifs, and its least held motif is held by more
-    neurons' dictionaries (:func:`_least_held`) than ``other``'s: the network's own reading, two FOX sites
-    through the FOX motif fifteen neurons hold, not through a 12-bp variant of it that one neuron holds, whose
-    flanks add response at one gap and make a flexible pair read hard. By neurons, a pair never stands for a
-    single site (they count different things)."""
-    mine, theirs = _named(rule, units), _named(other, units)
-    if mine != theirs or len(rule.verdict.motifs) != len(other.verdict.motifs):
-        return mine > theirs
-    held, other_held = _least_held(rule, units), _least_held(other, units)
-    return held is not None and other_held is not None and held > other_held
-
-
-def _least_held(rule: Rule, units: Units) -> int | None:
-    """Neurons holding the rule's least held motif (None when one is not a network motif: an assembled site)."""
-    counts = [units.held_by.get(motif) for motif in rule.verdict.motifs]
-    return None if None in counts else min(counts)
 
 
 def _stand_in_first(ranked: Rule, weaker: Rule, rules: list[Rule], displaced: list[Rule],
                     rejected: list[Rule], covers: bool, units: Units) -> tuple[Rule, Rule]:
     """(the rule that stands for both, the one it shows): ``weaker`` repeats or lies in ``ranked``; it takes
-    that rule's rank when it is :func:`_better_read`, has :data:`REPEAT_SHARE` of its effect and
-    ``covers`` it (its arrangement spans most of the ranked one's: a named whole CTCF for an unnamed pair of
-    its pieces at 88% of their effect, never one named partner for a two-motif spacing rule, nor a pair of
-    one named half site for the named whole palindromic site). Reasons that
-    cited the displaced rule are rewritten to name its stand-in."""
-    if (not ranked.rank or not covers or not _better_read(weaker, ranked, units)
+    that rule's rank when it is better read (:func:`~neuronmotif.rules.readings.better_read`), has
+    :data:`REPEAT_SHARE` of its effect and ``covers`` it (its arrangement spans most of the ranked one's: a named
+    whole CTCF for an unnamed pair of its pieces at 88% of their effect, never one named partner for a two-motif
+    spacing rule, nor a pair of one named half site for the named whole palindromic site). Reasons that cited
+    the displaced rule are rewritten to name its stand-in."""
+    if (not ranked.rank or not covers or not better_read(weaker, ranked, units)
             or weaker.verdict.effect < REPEAT_SHARE * ranked.verdict.effect):
         return ranked, weaker
     before = ranked.cited()
