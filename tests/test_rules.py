@@ -1252,7 +1252,8 @@ def test_of_two_readings_of_one_fox_pair_the_one_the_network_holds_stands_for_bo
     fifteen neurons hold, twice (2-6 bp), and through a 12-bp variant one neuron holds, then that motif
     (FOXE1-named, read hard at 2 bp, its flanks adding response at that gap). Answered at 82% of the variant's
     effect, the network's own reading is the rule; the variant's reading is its repeat. At 75% the stronger
-    reading stays, and so it does when the FOX motif is held as narrowly as the variant. Names of two similar
+    reading stays, and so it does when the FOX motif is held as narrowly as the variant, or is a piece of the
+    site rather than a whole one (a widely held 9-bp piece of CTCF on demo2 seed 8, one thread). Names of two similar
     motifs (FOXE1 beside FOXA1) count as one factor: they do not make the variant's reading the better named
     one, to stand for a stronger reading of two FOXA1."""
     from collections import Counter
@@ -1263,11 +1264,11 @@ def test_of_two_readings_of_one_fox_pair_the_one_the_network_holds_stands_for_bo
     from neuronmotif.rules.select import select_rules
     from neuronmotif.rules.verdicts import Verdict
 
-    def reading(first, names, effect, gaps):
+    def reading(first, names, effect, gaps, whole=True):
         verdict = Verdict((first, "G1"), ("+", "+"), "output 0", effect, 1e-12, gaps, gaps[0], 0.6,
                           {"output 0": effect})
         return Rule(verdict, names, gaps, 1e-10, [(3, 6)], f"{names[0]}(+) -[{gaps[0]}-{gaps[1]} bp]- {names[1]}(+)",
-                    core_gap=gaps[0])
+                    core_gap=gaps[0], whole_sites=whole)
 
     def ranked(*candidates, held_by):
         units = Units(similar={"G1": {"G14"}, "G14": {"G1"}}, held_by=held_by)
@@ -1286,6 +1287,9 @@ def test_of_two_readings_of_one_fox_pair_the_one_the_network_holds_stands_for_bo
     assert [r.label for r in rules] == [variant.label]
     rules, _ = ranked(reading("G14", ("FOXE1", "FOXA1"), 10.0, (2, 2)), reading("G1", ("FOXA1", "FOXA1"), 8.2, (2, 6)),
                       held_by={"G1": 1, "G14": 1})
+    assert [r.label for r in rules] == [variant.label]
+    rules, _ = ranked(reading("G14", ("FOXE1", "FOXA1"), 10.0, (2, 2)),
+                      reading("G1", ("FOXA1", "FOXA1"), 8.2, (2, 6), whole=False), held_by=network_held)
     assert [r.label for r in rules] == [variant.label]
     rules, _ = ranked(reading("G14", ("FOXE1", "FOXA1"), 9.0, (2, 2)), reading("G1", ("FOXA1", "FOXA1"), 10.0, (2, 6)),
                       held_by={"G1": 1, "G14": 1})

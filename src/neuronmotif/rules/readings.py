@@ -22,13 +22,14 @@ def named_factors(rule: Rule, units: Units) -> int:
 
 def better_read(rule: Rule, other: Rule, units: Units) -> bool:
     """Whether ``rule`` reads the grammar of ``other`` through better known motifs: it names more distinct
-    known motifs (:func:`named_factors`), or as many with as many motifs, and its least held motif is held by
-    more neurons' dictionaries (:func:`least_held`) than ``other``'s: the network's own reading, two FOX sites
-    through the FOX motif fifteen neurons hold, not through a 12-bp variant of it that one neuron holds, whose
-    flanks add response at one gap and make a flexible pair read hard. By neurons, a pair never stands for a
-    single site (they count different things)."""
+    known motifs (:func:`named_factors`), or as many with as many motifs, its motifs are whole sites of their
+    named factors (:attr:`Rule.whole_sites`), and its least held motif is held by more neurons' dictionaries
+    (:func:`least_held`) than ``other``'s: the network's own reading, two FOX sites through the FOX motif fifteen
+    neurons hold, not through a 12-bp variant of it that one neuron holds, whose flanks add response at one gap
+    and make a flexible pair read hard. A widely held piece of a long site (9 bp of CTCF) is no better reading,
+    and by neurons a pair never stands for a single site (they count different things)."""
     mine, theirs = named_factors(rule, units), named_factors(other, units)
-    if mine != theirs or len(rule.verdict.motifs) != len(other.verdict.motifs):
+    if mine != theirs or len(rule.verdict.motifs) != len(other.verdict.motifs) or not rule.whole_sites:
         return mine > theirs
     held, other_held = least_held(rule, units), least_held(other, units)
     return held is not None and other_held is not None and held > other_held
