@@ -1297,10 +1297,10 @@ def test_of_two_readings_of_one_fox_pair_the_one_the_network_holds_stands_for_bo
 
 
 def test_a_pair_more_neurons_hold_does_not_stand_for_the_whole_site_it_lies_in():
-    """basset-E (session 26): the planted TP53 site alone (8.1, five neurons hold it) and a pair of an
-    unnamed piece beside TP53's half (7.2, eight neurons hold it) whose arrangement lies inside the site.
-    Neurons holding a pair and neurons holding a site are not counts of one reading: the site stays the
-    rule, the pair a part of it."""
+    """basset-E (session 26): the planted TP53 site alone (8.1, five neurons hold it) and a pair of its two
+    half sites facing each other (7.2; whole sites of TP63, which eight neurons hold) whose arrangement is the
+    site. Both name one factor, and the pair's motifs are held more widely, but neurons holding a pair's motif
+    and neurons holding a site are not counts of one reading: the site stays the rule, the pair a part of it."""
     from collections import Counter
 
     from neuronmotif.rules import RulesConfig
@@ -1310,12 +1310,13 @@ def test_a_pair_more_neurons_hold_does_not_stand_for_the_whole_site_it_lies_in()
     from neuronmotif.rules.verdicts import Verdict
 
     tp53 = jaspar_motif("MA0106.3")[1]
-    ppms = {"G84": tp53, "G21": tp53[:, :7], "G3": tp53[:, 9:]}
+    ppms = {"G84": tp53, "G3": tp53[:, 9:]}
     site = Rule(Verdict(("G84",), ("+",), "output 0", 8.13, 1e-30, driven={"output 0": 8.13}), ("TP53",),
                 None, 1e-30, [(3, n) for n in range(5)], "TP53(+)")
-    verdict = Verdict(("G21", "G3"), ("+", "+"), "output 0", 7.23, 1e-30, (2, 2), 2, 0.6, {"output 0": 7.23})
-    pair = Rule(verdict, ("", "TP53"), None, 1e-30, [(3, n) for n in range(8)], "G21(+) -[2 bp]- TP53(+)",
-                core_gap=2)
-    rules, rejected = select_rules([site, pair], RulesConfig(), Units(), ppms, Counter())
+    verdict = Verdict(("G3", "G3"), ("-", "+"), "output 0", 7.23, 1e-30, (0, 0), 0, 0.6, {"output 0": 7.23})
+    pair = Rule(verdict, ("TP63", "TP63"), None, 1e-30, [(3, n) for n in range(8)], "TP63(-) -[0 bp]- TP63(+)",
+                core_gap=0, whole_sites=True)
+    units = Units(held_by={"G84": 5, "G3": 8})
+    rules, rejected = select_rules([site, pair], RulesConfig(), units, ppms, Counter())
     assert [r.label for r in rules] == ["TP53(+)"]
     assert rejected[0] is pair and pair.reason.startswith("a weaker part or variant of R1 (TP53(+))")
